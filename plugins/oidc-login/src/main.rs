@@ -1,0 +1,2 @@
+//! `kubectl-oidc_login`: OIDC exec credential plugin for kubectl.
+fn main() {}
