@@ -1,0 +1,218 @@
+//! kubectl's flags, with kubectl's names and meanings.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::KitError;
+
+/// The connection flags every kubectl command takes.
+///
+/// Flatten it into a plugin's command with `#[command(flatten)]`. The flags are
+/// global, so they may be given before or after a subcommand, as with kubectl.
+#[derive(Args, Debug, Clone, Default)]
+pub struct KubeFlags {
+    /// Path to the kubeconfig file to use (instead of $KUBECONFIG or ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The name of the kubeconfig context to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The name of the kubeconfig cluster to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+
+    /// The name of the kubeconfig user to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// The namespace scope for this request (default: the context's namespace, else "default").
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_request_timeout)]
+    pub request_timeout: Option<Duration>,
+}
+
+/// Parses kubectl's `--request-timeout`: `0`, a plain number of seconds, or a
+/// number with a unit (`ms`, `s`, `m`, `h`, combinable as in `1m30s`).
+pub fn parse_request_timeout(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err("empty duration: use e.g. 0, 30s, 2m or 1h".into());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!(
+                "invalid duration {text:?}: use e.g. 0, 30s, 2m or 1h"
+            ));
+        }
+        let number: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}: use e.g. 0, 30s, 2m or 1h"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            other => {
+                return Err(format!(
+                    "invalid duration {text:?}: unknown unit {other:?} (use ms, s, m or h)"
+                ));
+            }
+        };
+        total += Duration::from_secs_f64(number * factor);
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+/// kubectl's `-o/--output` formats. Each plugin accepts the ones that fit it.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// A table, like kubectl's default output.
+    #[default]
+    Table,
+    /// A table with extra columns.
+    Wide,
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+    /// Names only, one per line.
+    Name,
+    /// One JSON document per line.
+    Jsonl,
+}
+
+/// The `-o/--output` flag.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutputFlags {
+    /// Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it.
+    #[arg(
+        short = 'o',
+        long = "output",
+        global = true,
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub output: Option<OutputFormat>,
+}
+
+impl OutputFlags {
+    /// The chosen format, `Table` when none was given.
+    pub fn format(&self) -> OutputFormat {
+        self.output.unwrap_or_default()
+    }
+
+    /// The chosen format, or a usage error naming the formats this command supports.
+    pub fn require(&self, supported: &[OutputFormat]) -> Result<OutputFormat, KitError> {
+        let format = self.format();
+        if supported.contains(&format) {
+            Ok(format)
+        } else {
+            let names: Vec<String> = supported
+                .iter()
+                .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+                .collect();
+            let given = format
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default();
+            Err(KitError::usage(format!(
+                "output format {given:?} is not supported by this command; use one of: {}",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// kubectl's `-v/--v` log level.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Verbosity {
+    /// Log level for diagnostics on stderr (0–9, as kubectl's -v). Secrets are never logged.
+    #[arg(
+        short = 'v',
+        long = "v",
+        global = true,
+        value_name = "LEVEL",
+        default_value_t = 0
+    )]
+    pub level: u8,
+}
+
+impl Verbosity {
+    /// Sends `tracing` output to stderr at the level asked for. `RUST_LOG`, when set, wins.
+    pub fn init_logging(&self) {
+        let default = match self.level {
+            0 => "warn",
+            1..=3 => "info",
+            4..=5 => "debug",
+            _ => "trace",
+        };
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(crate::output::stderr_color_enabled())
+            .with_target(false)
+            .try_init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_timeouts_parse_like_kubectl() {
+        assert_eq!(parse_request_timeout("0").unwrap(), Duration::ZERO);
+        assert_eq!(
+            parse_request_timeout("15").unwrap(),
+            Duration::from_secs(15)
+        );
+        assert_eq!(
+            parse_request_timeout("1m30s").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            parse_request_timeout("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert!(
+            parse_request_timeout("5x")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
+        assert!(parse_request_timeout("").is_err());
+    }
+
+    #[test]
+    fn unsupported_output_is_a_usage_error() {
+        let flags = OutputFlags {
+            output: Some(OutputFormat::Name),
+        };
+        let err = flags
+            .require(&[OutputFormat::Table, OutputFormat::Json])
+            .unwrap_err();
+        assert_eq!(err.exit_code(), crate::EXIT_USAGE);
+        assert!(err.to_string().contains("table, json"), "{err}");
+    }
+}
