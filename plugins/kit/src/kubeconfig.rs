@@ -1,6 +1,7 @@
 //! Reading and resolving kubeconfigs the way kubectl does.
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::path::PathBuf;
 
 use kube::config::{AuthInfo, Cluster, Context, KubeConfigOptions, Kubeconfig};
 
@@ -33,6 +34,11 @@ impl KubeFlags {
     /// The kubeconfig files in precedence order: `--kubeconfig`, else each path
     /// of `$KUBECONFIG` that exists, else `~/.kube/config`.
     pub fn kubeconfig_files(&self) -> Result<Vec<PathBuf>, KitError> {
+        self.kubeconfig_files_in(&KubeconfigEnv::from_process())
+    }
+
+    /// [`KubeFlags::kubeconfig_files`] with the environment given explicitly.
+    pub fn kubeconfig_files_in(&self, env: &KubeconfigEnv) -> Result<Vec<PathBuf>, KitError> {
         if let Some(path) = &self.kubeconfig {
             if !path.exists() {
                 return Err(KitError::Kubeconfig {
@@ -44,8 +50,8 @@ impl KubeFlags {
             }
             return Ok(vec![path.clone()]);
         }
-        if let Some(value) = std::env::var_os("KUBECONFIG") {
-            let paths: Vec<PathBuf> = std::env::split_paths(&value)
+        if let Some(value) = &env.kubeconfig {
+            let paths: Vec<PathBuf> = std::env::split_paths(value)
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect();
             if !paths.is_empty() {
@@ -53,8 +59,10 @@ impl KubeFlags {
                 return Ok(paths.into_iter().filter(|p| p.exists()).collect());
             }
         }
-        Ok(default_kubeconfig_path()
-            .into_iter()
+        Ok(env
+            .home
+            .iter()
+            .map(|home| home.join(".kube").join("config"))
             .filter(|p| p.exists())
             .collect())
     }
@@ -68,7 +76,12 @@ impl KubeFlags {
 
     /// Resolves context, cluster, user and namespace from the flags.
     pub fn resolve(&self) -> Result<Resolved, KitError> {
-        let files = self.kubeconfig_files()?;
+        self.resolve_in(&KubeconfigEnv::from_process())
+    }
+
+    /// [`KubeFlags::resolve`] with the environment given explicitly.
+    pub fn resolve_in(&self, env: &KubeconfigEnv) -> Result<Resolved, KitError> {
+        let files = self.kubeconfig_files_in(env)?;
         let kubeconfig = load_files(&files)?;
         let context_name = match (&self.context, &kubeconfig.current_context) {
             (Some(name), _) => name.clone(),
@@ -218,8 +231,25 @@ fn load_files(files: &[PathBuf]) -> Result<Kubeconfig, KitError> {
     Ok(merged)
 }
 
-fn default_kubeconfig_path() -> Option<PathBuf> {
-    std::env::var_os("HOME").map(|home| Path::new(&home).join(".kube").join("config"))
+/// The parts of the environment that decide which kubeconfig files are read.
+#[derive(Debug, Clone, Default)]
+pub struct KubeconfigEnv {
+    /// `$KUBECONFIG`: paths joined by `:` (`;` on Windows).
+    pub kubeconfig: Option<OsString>,
+    /// The home directory holding `.kube/config`.
+    pub home: Option<PathBuf>,
+}
+
+impl KubeconfigEnv {
+    /// This process's `$KUBECONFIG` and `$HOME`.
+    pub fn from_process() -> Self {
+        KubeconfigEnv {
+            kubeconfig: std::env::var_os("KUBECONFIG"),
+            home: std::env::var_os("HOME")
+                .or_else(|| std::env::var_os("USERPROFILE"))
+                .map(PathBuf::from),
+        }
+    }
 }
 
 fn describe_files(files: &[PathBuf]) -> String {

@@ -24,7 +24,7 @@ mod run;
 
 pub use error::{EXIT_ERROR, EXIT_OK, EXIT_USAGE, KitError, api_error};
 pub use flags::{KubeFlags, OutputFlags, OutputFormat, Verbosity};
-pub use kubeconfig::Resolved;
+pub use kubeconfig::{KubeconfigEnv, Resolved};
 pub use run::{install_crypto_provider, run, run_sync};
 
 /// Re-exported so plugins build clients and typed APIs with the same versions.
