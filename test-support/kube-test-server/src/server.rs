@@ -1,0 +1,205 @@
+//! The server itself: shared state, the background thread with its own tokio
+//! runtime, the accept loop and TLS (with optional client certificates).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+use rustls::server::WebPkiClientVerifier;
+use tokio::sync::watch;
+
+use crate::RecordedRequest;
+use crate::auth::{Rule, TokenEntry};
+use crate::oidc::TrustedIssuer;
+use crate::pki::Pki;
+use crate::store::{ResourceType, Store};
+
+/// A registered `services/{name}:{port}/proxy` target.
+#[derive(Clone, Debug)]
+pub(crate) struct ServiceProxy {
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+    pub(crate) port: String,
+    pub(crate) target: String,
+}
+
+#[derive(Default)]
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) types: Vec<ResourceType>,
+    pub(crate) tokens: HashMap<String, TokenEntry>,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) proxies: Vec<ServiceProxy>,
+    pub(crate) requests: Vec<RecordedRequest>,
+    pub(crate) oidc: Vec<Arc<TrustedIssuer>>,
+}
+
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    pub(crate) pki: Pki,
+    pub(crate) addr: SocketAddr,
+    pub(crate) tls: bool,
+    /// Client for forwarding service proxy requests (never through an HTTP proxy).
+    pub(crate) upstream: reqwest::Client,
+    /// Signs the service account tokens the TokenRequest API issues.
+    pub(crate) sa_key: EcdsaKeyPair,
+    pub(crate) sa_key_id: String,
+    pub(crate) rng: SystemRandom,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic in a test thread must not make every later call fail too.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(crate) struct Running {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) shutdown: watch::Sender<bool>,
+    pub(crate) thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn tls_config(pki: &Pki) -> anyhow::Result<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pki.client_ca_der.clone())?;
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .allow_unauthenticated()
+        .build()?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(pki.server_chain.clone(), pki.server_key())?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+pub(crate) fn start(tls: bool) -> anyhow::Result<Running> {
+    let pki = Pki::generate()?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| anyhow::anyhow!("generating the service account signing key failed"))?;
+    let sa_key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|_| anyhow::anyhow!("loading the service account signing key failed"))?;
+
+    let upstream = reqwest::Client::builder()
+        .no_proxy()
+        .no_gzip()
+        .danger_accept_invalid_certs(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+
+    let acceptor = if tls {
+        Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(&pki)?)))
+    } else {
+        None
+    };
+
+    let inner = Inner {
+        types: ResourceType::defaults(),
+        ..Default::default()
+    };
+    let shared = Arc::new(Shared {
+        inner: Mutex::new(inner),
+        pki,
+        addr,
+        tls,
+        upstream,
+        sa_key,
+        sa_key_id: crate::store::new_uid(),
+        rng,
+    });
+
+    let (shutdown, mut shutdown_rx) = watch::channel(false);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("kube-test-server")
+        .enable_all()
+        .build()?;
+    let thread_shared = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("kube-test-server".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("kube-test-server: cannot listen: {e}");
+                        return;
+                    }
+                };
+                loop {
+                    tokio::select! {
+                        _ = shutdown_rx.changed() => break,
+                        accepted = listener.accept() => {
+                            let Ok((tcp, _)) = accepted else { continue };
+                            let shared = thread_shared.clone();
+                            let acceptor = acceptor.clone();
+                            tokio::spawn(serve_connection(shared, acceptor, tcp));
+                        }
+                    }
+                }
+            });
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+        })?;
+
+    Ok(Running {
+        shared,
+        shutdown,
+        thread: Some(thread),
+    })
+}
+
+async fn serve_connection(
+    shared: Arc<Shared>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    tcp: tokio::net::TcpStream,
+) {
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    match acceptor {
+        Some(acceptor) => {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let identity = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .and_then(|leaf| crate::pki::identity_from_cert(leaf))
+                .map(Arc::new);
+            let service = service_fn(move |req| {
+                let shared = shared.clone();
+                let identity = identity.clone();
+                async move {
+                    Ok::<_, std::convert::Infallible>(
+                        crate::api::handle(shared, identity, req).await,
+                    )
+                }
+            });
+            let _ = builder
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .await;
+        }
+        None => {
+            let service = service_fn(move |req| {
+                let shared = shared.clone();
+                async move {
+                    Ok::<_, std::convert::Infallible>(crate::api::handle(shared, None, req).await)
+                }
+            });
+            let _ = builder
+                .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+                .await;
+        }
+    }
+}

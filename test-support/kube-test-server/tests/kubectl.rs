@@ -1,0 +1,133 @@
+//! The real kubectl against the server.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::secret;
+use kube_test_server::{KubeTestServer, KubeconfigOpts, User};
+use serde_json::Value;
+
+fn kubectl(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
+    Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .arg("--cache-dir")
+        .arg(home.join("cache"))
+        .args(args)
+        .env("HOME", home)
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("kubectl runs (it is on PATH on this machine)")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "kubectl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("kubectl printed JSON")
+}
+
+fn seeded() -> (KubeTestServer, tempfile::TempDir) {
+    let server = KubeTestServer::start();
+    server.insert_secret(secret("prod", "db", &[("password", "hunter2")]));
+    server.add_token("alice-token", User::new("alice").with_groups(["devs"]));
+    server.allow("devs", &["get", "list"], &["secrets"], "prod");
+    (server, tempfile::tempdir().unwrap())
+}
+
+#[test]
+fn kubectl_gets_a_secret_as_json() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let out = kubectl(
+        &kc,
+        dir.path(),
+        &["get", "secret", "db", "-n", "prod", "-o", "json"],
+    );
+    let secret = stdout_json(&out);
+    assert_eq!(secret["kind"], "Secret");
+    assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
+}
+
+#[test]
+fn kubectl_lists_secrets_in_the_contexts_namespace() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(
+        dir.path(),
+        &KubeconfigOpts::token("alice-token").namespace("prod"),
+    );
+    let out = kubectl(&kc, dir.path(), &["get", "secrets", "-o", "json"]);
+    let list = stdout_json(&out);
+    assert_eq!(list["items"][0]["metadata"]["name"], "db");
+}
+
+#[test]
+fn kubectl_get_raw_version() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let version = stdout_json(&kubectl(&kc, dir.path(), &["get", "--raw", "/version"]));
+    assert_eq!(version["gitVersion"], kube_test_server::GIT_VERSION);
+}
+
+#[test]
+fn kubectl_auth_whoami() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let review = stdout_json(&kubectl(&kc, dir.path(), &["auth", "whoami", "-o", "json"]));
+    assert_eq!(review["kind"], "SelfSubjectReview");
+    assert_eq!(review["status"]["userInfo"]["username"], "alice");
+    assert_eq!(
+        review["status"]["userInfo"]["groups"],
+        serde_json::json!(["devs", "system:authenticated"])
+    );
+}
+
+#[test]
+fn kubectl_with_a_bad_token_reports_unauthorized() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("wrong"));
+    let out = kubectl(&kc, dir.path(), &["get", "secret", "db", "-n", "prod"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // What kubectl prints against a real apiserver: discovery fails first.
+    assert!(
+        stderr.contains("error: You must be logged in to the server (the server has asked for the client to provide credentials)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn kubectl_shows_the_forbidden_message() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let out = kubectl(&kc, dir.path(), &["get", "secret", "db", "-n", "dev"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r#"Error from server (Forbidden): secrets "db" is forbidden: User "alice" cannot get resource "secrets" in API group "" in the namespace "dev""#),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn kubectl_with_a_client_certificate() {
+    let (server, dir) = seeded();
+    let cert = server.issue_client_cert("carol", &["devs"]);
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::client_cert(cert));
+    let out = kubectl(
+        &kc,
+        dir.path(),
+        &["get", "secret", "db", "-n", "prod", "-o", "json"],
+    );
+    assert_eq!(stdout_json(&out)["metadata"]["name"], "db");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.user.as_deref() == Some("carol"))
+    );
+}
