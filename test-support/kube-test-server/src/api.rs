@@ -37,7 +37,16 @@ pub(crate) fn json_response(code: u16, body: &Value) -> Response<Body> {
 }
 
 fn error_response(err: &ApiError) -> Response<Body> {
-    json_response(err.code, &err.body)
+    let mut bytes = err.body.clone();
+    bytes.push(b'\n');
+    let mut resp = Response::new(Body::from(bytes));
+    *resp.status_mut() =
+        StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
 }
 
 fn text_response(text: &'static str) -> Response<Body> {

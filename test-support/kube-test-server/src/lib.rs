@@ -77,6 +77,7 @@ use serde_json::json;
 pub use auth::User;
 pub use discovery::GIT_VERSION;
 pub use kubeconfig::{ExecConfig, KubeconfigOpts, KubeconfigUser};
+pub use oidc::OidcAuthenticator;
 pub use pki::ClientCert;
 
 use auth::{Rule, TokenEntry};
@@ -266,6 +267,18 @@ impl KubeTestServer {
             port,
             target: target.into(),
         });
+    }
+
+    /// Accepts id_tokens from an OpenID provider as bearer tokens, as
+    /// kube-apiserver does with its `--oidc-*` flags. The provider's keys are
+    /// fetched on first use (and again when a token names an unknown key).
+    ///
+    /// # Panics
+    /// If `ca_pem` is not a PEM certificate.
+    pub fn trust_oidc(&self, authenticator: OidcAuthenticator) {
+        let issuer =
+            oidc::TrustedIssuer::new(authenticator).expect("invalid OIDC authenticator settings");
+        self.shared().lock().oidc.push(std::sync::Arc::new(issuer));
     }
 
     /// Stores a Secret (its namespace, `default` if unset, is created too).

@@ -1,27 +1,63 @@
 //! `Status` error bodies, built the way k8s.io/apimachinery's `errors.New*`
-//! helpers build them (empty `details` fields are omitted, as `omitempty` does).
+//! helpers build them and serialised in the apiserver's field order (empty
+//! `details` fields are omitted, as `omitempty` does).
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// An API error: HTTP code plus the `Status` object sent as the body.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiError {
     pub(crate) code: u16,
-    pub(crate) body: Value,
+    /// The serialised `Status` (serialised here to keep the field order).
+    pub(crate) body: Vec<u8>,
 }
 
-fn details(group: &str, kind: &str, name: &str) -> Value {
-    let mut d = Map::new();
-    if !name.is_empty() {
-        d.insert("name".into(), json!(name));
+/// `metav1.Status`, fields in Go's declaration order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Status {
+    kind: &'static str,
+    api_version: &'static str,
+    metadata: Map<String, Value>,
+    status: &'static str,
+    message: String,
+    reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Details>,
+    code: u16,
+}
+
+/// `metav1.StatusDetails`.
+#[derive(Serialize, Default)]
+struct Details {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    group: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    kind: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    causes: Vec<Cause>,
+}
+
+/// `metav1.StatusCause`.
+#[derive(Serialize)]
+struct Cause {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'static str>,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+fn details(group: &str, kind: &str, name: &str) -> Details {
+    Details {
+        name: name.into(),
+        group: group.into(),
+        kind: kind.into(),
+        causes: Vec::new(),
     }
-    if !group.is_empty() {
-        d.insert("group".into(), json!(group));
-    }
-    if !kind.is_empty() {
-        d.insert("kind".into(), json!(kind));
-    }
-    Value::Object(d)
 }
 
 /// `group.resource` as `schema.GroupResource.String()` prints it.
@@ -33,20 +69,21 @@ fn qualified(group: &str, resource: &str) -> String {
     }
 }
 
-fn status(code: u16, reason: &str, message: String, details: Option<Value>) -> ApiError {
-    let mut body = json!({
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-    });
-    if let Some(d) = details {
-        body["details"] = d;
+fn status(code: u16, reason: &'static str, message: String, details: Option<Details>) -> ApiError {
+    let body = Status {
+        kind: "Status",
+        api_version: "v1",
+        metadata: Map::new(),
+        status: "Failure",
+        message,
+        reason,
+        details,
+        code,
+    };
+    ApiError {
+        code,
+        body: serde_json::to_vec(&body).unwrap_or_default(),
     }
-    body["code"] = json!(code);
-    ApiError { code, body }
 }
 
 impl ApiError {
@@ -90,7 +127,7 @@ impl ApiError {
             404,
             "NotFound",
             "the server could not find the requested resource".into(),
-            Some(json!({})),
+            Some(Details::default()),
         )
     }
 
@@ -118,7 +155,7 @@ impl ApiError {
             405,
             "MethodNotAllowed",
             "the server does not allow this method on the requested resource".into(),
-            Some(json!({})),
+            Some(Details::default()),
         )
     }
 
@@ -134,7 +171,11 @@ impl ApiError {
             format!("{kind}.{group}")
         };
         let mut d = details(group, kind, name);
-        d["causes"] = json!([{ "reason": "FieldValueInvalid", "message": cause, "field": field }]);
+        d.causes = vec![Cause {
+            reason: Some("FieldValueInvalid"),
+            message: cause.clone(),
+            field: Some(field.into()),
+        }];
         status(
             422,
             "Invalid",
@@ -152,7 +193,14 @@ impl ApiError {
             500,
             "InternalError",
             format!("Internal error occurred: {message}"),
-            Some(json!({ "causes": [{ "message": message }] })),
+            Some(Details {
+                causes: vec![Cause {
+                    reason: None,
+                    message,
+                    field: None,
+                }],
+                ..Default::default()
+            }),
         )
     }
 }
