@@ -1,0 +1,1 @@
+//! Decoding and understanding Kubernetes Secrets for `kubectl view-secret`.
