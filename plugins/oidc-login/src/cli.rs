@@ -1,0 +1,406 @@
+//! Command line: kubelogin's subcommands and flags, with the same names and meanings.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// kubectl oidc-login: log in to an OpenID Connect provider and give kubectl the token.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-oidc_login",
+    bin_name = "kubectl oidc-login",
+    version,
+    about = "Log in to an OpenID Connect provider and hand the token to kubectl (kubelogin-compatible)",
+    long_about = None,
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run as a kubectl exec credential plugin: print an ExecCredential with a valid token
+    GetToken(Box<GetTokenArgs>),
+    /// Log in once and print the kubeconfig and kube-apiserver settings for this provider
+    Setup(Box<SetupArgs>),
+    /// Show who the cached token of the current context says you are
+    Whoami(WhoamiArgs),
+    /// Delete the token cache (disk and keyring)
+    Clean(CleanArgs),
+    /// Revoke the refresh token of the current context at the provider and delete its cache entry
+    Logout(LogoutArgs),
+    /// Print a shell completion script
+    Completion(kubectl_kit::completion::CompletionArgs),
+}
+
+/// The grant types kubelogin knows (`--grant-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GrantType {
+    /// authcode, or password when --username is set
+    Auto,
+    /// Authorization code flow with a browser and a loopback redirect
+    Authcode,
+    /// Authorization code flow; paste the code on the terminal
+    AuthcodeKeyboard,
+    /// Resource owner password credentials
+    Password,
+    /// Device authorization grant (RFC 8628)
+    DeviceCode,
+    /// Client credentials (no user)
+    ClientCredentials,
+}
+
+/// `--token-cache-storage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacheStorage {
+    /// Files in --token-cache-dir
+    Disk,
+    /// The OS keyring (Secret Service on Linux); falls back to disk when there is none
+    Keyring,
+    /// No cache: log in every time
+    None,
+}
+
+/// `--oidc-pkce-method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PkceMethod {
+    /// S256 when the provider advertises it
+    Auto,
+    /// Never send a code challenge
+    No,
+    /// Always S256
+    #[value(name = "S256")]
+    S256,
+}
+
+/// Who the provider is and how we talk to it (shared by get-token, setup).
+#[derive(Debug, Clone, Args)]
+pub struct ProviderArgs {
+    /// Issuer URL of the provider (mandatory)
+    #[arg(long = "oidc-issuer-url", value_name = "URL")]
+    pub issuer_url: Option<String>,
+    /// Client ID of the provider (mandatory)
+    #[arg(long = "oidc-client-id", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Client secret of the provider
+    #[arg(long = "oidc-client-secret", value_name = "SECRET")]
+    pub client_secret: Option<String>,
+    /// [authcode, authcode-keyboard] Redirect URL
+    #[arg(long = "oidc-redirect-url", value_name = "URL")]
+    pub redirect_url: Option<String>,
+    /// Scopes to request to the provider besides openid (repeatable, comma-separated)
+    #[arg(long = "oidc-extra-scope", value_name = "SCOPE", value_delimiter = ',')]
+    pub extra_scopes: Vec<String>,
+    /// Instead of using the id_token, use the access_token to authenticate to Kubernetes
+    #[arg(long = "oidc-use-access-token")]
+    pub use_access_token: bool,
+    /// HTTP headers to send with requests to the provider, KEY=VALUE (repeatable, comma-separated)
+    #[arg(
+        long = "oidc-request-header",
+        value_name = "KEY=VALUE",
+        value_delimiter = ','
+    )]
+    pub request_headers: Vec<String>,
+    /// PKCE code challenge method
+    #[arg(long = "oidc-pkce-method", value_enum, default_value = "auto")]
+    pub pkce_method: PkceMethod,
+    /// Deprecated: same as --oidc-pkce-method=S256
+    #[arg(long = "oidc-use-pkce", hide = true)]
+    pub use_pkce: bool,
+    /// Path to a cert file for the certificate authority (repeatable)
+    #[arg(long = "certificate-authority", value_name = "FILE")]
+    pub certificate_authority: Vec<String>,
+    /// Base64 encoded cert for the certificate authority (repeatable)
+    #[arg(long = "certificate-authority-data", value_name = "BASE64")]
+    pub certificate_authority_data: Vec<String>,
+    /// [SECURITY RISK] If set, the provider's certificate is not checked
+    #[arg(long = "insecure-skip-tls-verify")]
+    pub insecure_skip_tls_verify: bool,
+    /// Accepted for kubelogin compatibility; TLS renegotiation is never used (rustls has none)
+    #[arg(long = "tls-renegotiation-once", hide = true)]
+    pub tls_renegotiation_once: bool,
+    /// Accepted for kubelogin compatibility; TLS renegotiation is never used (rustls has none)
+    #[arg(long = "tls-renegotiation-freely", hide = true)]
+    pub tls_renegotiation_freely: bool,
+}
+
+/// How to log in (shared by get-token, setup).
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// Authorization grant type to use
+    #[arg(long = "grant-type", value_enum, default_value = "auto")]
+    pub grant_type: GrantType,
+    /// [authcode] Address to bind the local server to; the first free one wins (repeatable, comma-separated)
+    #[arg(
+        long = "listen-address",
+        value_name = "ADDR",
+        value_delimiter = ',',
+        default_values = ["127.0.0.1:8000", "127.0.0.1:18000"]
+    )]
+    pub listen_address: Vec<String>,
+    /// [authcode, device-code] Do not open the browser automatically
+    #[arg(long = "skip-open-browser")]
+    pub skip_open_browser: bool,
+    /// [authcode, device-code] Command to open the browser (may include arguments; the URL is appended)
+    #[arg(long = "browser-command", value_name = "COMMAND")]
+    pub browser_command: Option<String>,
+    /// [authcode] Timeout of authentication in seconds
+    #[arg(
+        long = "authentication-timeout-sec",
+        value_name = "SECONDS",
+        default_value_t = 180
+    )]
+    pub authentication_timeout_sec: u64,
+    /// [authcode] Certificate path for the local server (HTTPS redirect)
+    #[arg(long = "local-server-cert", value_name = "FILE")]
+    pub local_server_cert: Option<String>,
+    /// [authcode] Certificate key path for the local server
+    #[arg(long = "local-server-key", value_name = "FILE")]
+    pub local_server_key: Option<String>,
+    /// [authcode] If set, redirect the browser to this URL after authentication
+    #[arg(long = "open-url-after-authentication", value_name = "URL")]
+    pub open_url_after_authentication: Option<String>,
+    /// [authcode, authcode-keyboard, client-credentials] Extra parameters for the authentication request, KEY=VALUE (repeatable, comma-separated)
+    #[arg(
+        long = "oidc-auth-request-extra-params",
+        value_name = "KEY=VALUE",
+        value_delimiter = ','
+    )]
+    pub auth_request_extra_params: Vec<String>,
+    /// [password] Username for the resource owner password credentials grant
+    #[arg(long = "username")]
+    pub username: Option<String>,
+    /// [password] Password for the resource owner password credentials grant
+    #[arg(long = "password")]
+    pub password: Option<String>,
+    /// [authcode, authcode-keyboard, device-code] Account to log in as (sent as login_hint; part of the cache key)
+    #[arg(long = "login-hint", value_name = "ACCOUNT")]
+    pub login_hint: Option<String>,
+}
+
+/// Where tokens are kept.
+#[derive(Debug, Clone, Args)]
+pub struct CacheArgs {
+    /// Path to a directory of the token cache [default: $KUBECACHEDIR/oidc-login or ~/.kube/cache/oidc-login]
+    #[arg(long = "token-cache-dir", value_name = "DIR")]
+    pub token_cache_dir: Option<String>,
+    /// Storage for the token cache
+    #[arg(long = "token-cache-storage", value_enum, default_value = "disk")]
+    pub token_cache_storage: CacheStorage,
+}
+
+/// Flags of `get-token`.
+#[derive(Debug, Clone, Args)]
+pub struct GetTokenArgs {
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// If set, refresh the token regardless of its expiration time
+    #[arg(long = "force-refresh")]
+    pub force_refresh: bool,
+    /// Refresh a token this long before it expires (e.g. 30s, 1m, 2m30s)
+    #[arg(long = "token-refresh-margin", value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
+    pub token_refresh_margin: Duration,
+    /// How long to wait for another process that holds the token cache lock (e.g. 4m)
+    #[arg(long = "token-cache-lock-timeout", value_name = "DURATION", default_value = "4m", value_parser = parse_duration)]
+    pub token_cache_lock_timeout: Duration,
+    /// Log verbosity (accepted for kubelogin compatibility; 1 or more prints progress to stderr)
+    #[arg(short = 'v', long = "v", value_name = "LEVEL", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+/// Flags of `setup`.
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    /// Log verbosity
+    #[arg(short = 'v', long = "v", value_name = "LEVEL", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+/// Flags of `whoami`.
+#[derive(Debug, Clone, Args)]
+pub struct WhoamiArgs {
+    #[command(flatten)]
+    pub kube: kubectl_kit::KubeFlags,
+    #[command(flatten)]
+    pub output: kubectl_kit::OutputFlags,
+}
+
+/// Flags of `clean`.
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// Path to a directory of the token cache [default: $KUBECACHEDIR/oidc-login or ~/.kube/cache/oidc-login]
+    #[arg(long = "token-cache-dir", value_name = "DIR")]
+    pub token_cache_dir: Option<String>,
+}
+
+/// Flags of `logout`.
+#[derive(Debug, Clone, Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub kube: kubectl_kit::KubeFlags,
+}
+
+/// Parses `90s`, `1m`, `2m30s`, `1h`, `500ms` or a plain number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!(
+                "invalid duration {text:?}: expected e.g. 30s, 1m, 1m30s"
+            ));
+        }
+        let value: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid duration {text:?}"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        total += match unit {
+            "ms" => Duration::from_millis(value),
+            "s" => Duration::from_secs(value),
+            "m" => Duration::from_secs(value * 60),
+            "h" => Duration::from_secs(value * 3600),
+            _ => {
+                return Err(format!(
+                    "invalid duration {text:?}: unknown unit {unit:?} (use ms, s, m or h)"
+                ));
+            }
+        };
+    }
+    Ok(total)
+}
+
+/// Expands a leading `~` to the home directory, as kubelogin does for paths.
+pub fn expand_home(path: &str) -> PathBuf {
+    if (path == "~" || path.starts_with("~/"))
+        && let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty())
+    {
+        return PathBuf::from(home).join(path.trim_start_matches('~').trim_start_matches('/'));
+    }
+    PathBuf::from(path)
+}
+
+/// The default token cache directory: `$KUBECACHEDIR/oidc-login`, else `~/.kube/cache/oidc-login`.
+pub fn default_cache_dir() -> PathBuf {
+    match std::env::var_os("KUBECACHEDIR").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("oidc-login"),
+        None => expand_home("~/.kube/cache/oidc-login"),
+    }
+}
+
+/// The cache directory from `--token-cache-dir` or the default.
+pub fn cache_dir(flag: Option<&str>) -> PathBuf {
+    flag.map(expand_home).unwrap_or_else(default_cache_dir)
+}
+
+/// Splits `KEY=VALUE` pairs (kubelogin's stringToString flags).
+pub fn parse_pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, String> {
+    values
+        .iter()
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| format!("{flag} expects KEY=VALUE, got {v:?}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2m30s"), Ok(Duration::from_secs(150)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert!(parse_duration("1d").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn kubelogin_list_flags_split_on_commas_and_repeat() {
+        let cli = Cli::try_parse_from([
+            "kubectl-oidc_login",
+            "get-token",
+            "--oidc-issuer-url=https://issuer",
+            "--oidc-client-id=c",
+            "--oidc-extra-scope=email,profile",
+            "--oidc-extra-scope",
+            "groups",
+            "--listen-address=127.0.0.1:0",
+            "--oidc-auth-request-extra-params=prompt=consent,ttl=1",
+        ])
+        .unwrap();
+        let Command::GetToken(args) = cli.command else {
+            panic!("get-token")
+        };
+        assert_eq!(args.provider.extra_scopes, ["email", "profile", "groups"]);
+        assert_eq!(args.login.listen_address, ["127.0.0.1:0"]);
+        assert_eq!(
+            parse_pairs("x", &args.login.auth_request_extra_params).unwrap(),
+            [
+                ("prompt".to_string(), "consent".to_string()),
+                ("ttl".to_string(), "1".to_string())
+            ]
+        );
+        assert_eq!(args.token_refresh_margin, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn default_listen_addresses_are_kubeloginss() {
+        let cli = Cli::try_parse_from(["k", "get-token"]).unwrap();
+        let Command::GetToken(args) = cli.command else {
+            panic!("get-token")
+        };
+        assert_eq!(
+            args.login.listen_address,
+            ["127.0.0.1:8000", "127.0.0.1:18000"]
+        );
+        assert_eq!(args.login.grant_type, GrantType::Auto);
+    }
+
+    #[test]
+    fn pairs_need_an_equals_sign() {
+        assert!(parse_pairs("--oidc-request-header", &["Origin".into()]).is_err());
+        assert_eq!(
+            parse_pairs("h", &["Origin=http://localhost=x".into()]).unwrap(),
+            [("Origin".to_string(), "http://localhost=x".to_string())]
+        );
+    }
+}

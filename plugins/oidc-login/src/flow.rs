@@ -1,0 +1,503 @@
+//! The login flows (authorization code + PKCE with a loopback redirect or a
+//! pasted code, device authorization, password, client credentials) and the
+//! refresh, each ending with verified tokens.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+
+use crate::cli::PkceMethod;
+use crate::loopback::Loopback;
+use crate::provider::{Provider, ProviderError, TokenResponse};
+use crate::settings::{Grant, Settings};
+
+/// What a login or refresh gives.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// The token for kubectl (id_token, or access token with `--oidc-use-access-token`).
+    pub token: String,
+    /// The refresh token.
+    pub refresh_token: Option<String>,
+    /// Expiry from `expires_in` (for opaque access tokens).
+    pub expires_at: Option<i64>,
+}
+
+/// What the terminal allows.
+#[derive(Debug, Clone, Copy)]
+pub struct Terminal {
+    /// Prompts on stdin are allowed.
+    pub may_prompt: bool,
+}
+
+fn random_b64(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+struct Pkce {
+    verifier: String,
+    challenge: String,
+}
+
+fn pkce(settings: &Settings, provider: &Provider) -> Option<Pkce> {
+    let use_it = match settings.pkce {
+        PkceMethod::No => false,
+        PkceMethod::S256 => true,
+        PkceMethod::Auto => provider.supports_s256(),
+    };
+    use_it.then(|| {
+        let verifier = random_b64(32);
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        Pkce {
+            verifier,
+            challenge,
+        }
+    })
+}
+
+fn non_interactive(grant: Grant, needs: &str) -> anyhow::Error {
+    anyhow!(
+        "the {} login needs {needs}, but kubectl runs this plugin non-interactively \
+         (KUBERNETES_EXEC_INFO spec.interactive=false: the kubeconfig's exec interactiveMode is Never, \
+         or stdin is not a terminal). Log in once from a terminal with `kubectl oidc-login get-token …` \
+         using the same flags, or pass --browser-command / --username and --password",
+        grant.name()
+    )
+}
+
+/// Logs in with the configured grant.
+pub async fn login(
+    settings: &Settings,
+    provider: &Provider,
+    terminal: Terminal,
+) -> anyhow::Result<Tokens> {
+    match settings.grant {
+        Grant::Authcode => {
+            if !terminal.may_prompt && !settings.browser.can_open_without_terminal() {
+                return Err(non_interactive(Grant::Authcode, "a browser"));
+            }
+            authcode_browser(settings, provider).await
+        }
+        Grant::AuthcodeKeyboard => {
+            if !terminal.may_prompt {
+                return Err(non_interactive(
+                    Grant::AuthcodeKeyboard,
+                    "a terminal to paste the code into",
+                ));
+            }
+            authcode_keyboard(settings, provider).await
+        }
+        Grant::DeviceCode => {
+            if !terminal.may_prompt && !settings.browser.can_open_without_terminal() {
+                return Err(non_interactive(
+                    Grant::DeviceCode,
+                    "a browser or a terminal",
+                ));
+            }
+            device_code(settings, provider).await
+        }
+        Grant::Password => password(settings, provider, terminal).await,
+        Grant::ClientCredentials => client_credentials(settings, provider).await,
+    }
+}
+
+fn authorization_url(
+    settings: &Settings,
+    provider: &Provider,
+    redirect_uri: &str,
+    state: &str,
+    nonce: &str,
+    pkce: Option<&Pkce>,
+) -> anyhow::Result<String> {
+    let endpoint = provider.discovery.authorization_endpoint.as_deref().ok_or_else(|| {
+        anyhow!(
+            "the provider {} has no authorization_endpoint; use --grant-type=device-code, password or client-credentials",
+            provider.issuer()
+        )
+    })?;
+    let mut url = url::Url::parse(endpoint).with_context(|| {
+        format!("the provider's authorization_endpoint {endpoint:?} is not a URL")
+    })?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", provider.client_id())
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("scope", &settings.scope_string())
+            .append_pair("state", state)
+            .append_pair("nonce", nonce);
+        if let Some(pkce) = pkce {
+            query
+                .append_pair("code_challenge", &pkce.challenge)
+                .append_pair("code_challenge_method", "S256");
+        }
+        if let Some(hint) = &settings.login_hint {
+            query.append_pair("login_hint", hint);
+        }
+        for (k, v) in &settings.extra_params {
+            query.append_pair(k, v);
+        }
+    }
+    Ok(url.into())
+}
+
+async fn exchange_code(
+    settings: &Settings,
+    provider: &Provider,
+    code: &str,
+    redirect_uri: &str,
+    pkce: Option<&Pkce>,
+    nonce: &str,
+) -> anyhow::Result<Tokens> {
+    let mut form = vec![
+        ("grant_type".to_string(), "authorization_code".to_string()),
+        ("code".to_string(), code.to_string()),
+        ("redirect_uri".to_string(), redirect_uri.to_string()),
+    ];
+    if let Some(pkce) = pkce {
+        form.push(("code_verifier".into(), pkce.verifier.clone()));
+    }
+    let response = provider.token("authorization code", form).await?;
+    finish(settings, provider, response, Some(nonce), None).await
+}
+
+async fn authcode_browser(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
+    let tls = settings
+        .local_server_tls
+        .as_ref()
+        .map(|(c, k)| (c.as_path(), k.as_path()));
+    let listener = Loopback::bind(&settings.listen_addresses, tls).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let redirect_uri = settings
+        .redirect_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://localhost:{}", listener.port));
+    let redirect_path = url::Url::parse(&redirect_uri)
+        .with_context(|| format!("--oidc-redirect-url {redirect_uri:?} is not a URL"))?
+        .path()
+        .to_string();
+    let state = random_b64(32);
+    let nonce = random_b64(32);
+    let pkce = pkce(settings, provider);
+    let url = authorization_url(
+        settings,
+        provider,
+        &redirect_uri,
+        &state,
+        &nonce,
+        pkce.as_ref(),
+    )?;
+
+    eprintln!("Please visit the following URL in your browser: {url}");
+    if let Err(e) = settings.browser.open(&url) {
+        eprintln!("warning: {e}; open the URL above yourself");
+    }
+    let wait = listener.wait_for_redirect(&redirect_path, settings.open_url_after.as_deref());
+    let redirect = tokio::time::timeout(settings.auth_timeout, wait)
+        .await
+        .map_err(|_| {
+            anyhow!(
+                "no login within {}s (--authentication-timeout-sec): the browser never came back to {redirect_uri}",
+                settings.auth_timeout.as_secs()
+            )
+        })??;
+    if redirect.get("state") != Some(state.as_str()) {
+        bail!(
+            "the login redirect carried a wrong state parameter (possible cross-site request forgery); log in again"
+        );
+    }
+    if let Some(error) = redirect.get("error") {
+        let description = redirect.get("error_description").unwrap_or_default();
+        if error == "access_denied" {
+            bail!("the login was denied at the provider ({error}: {description})");
+        }
+        bail!("the provider refused the login: {error} ({description})");
+    }
+    let code = redirect
+        .get("code")
+        .ok_or_else(|| anyhow!("the login redirect carried no code"))?;
+    exchange_code(
+        settings,
+        provider,
+        code,
+        &redirect_uri,
+        pkce.as_ref(),
+        &nonce,
+    )
+    .await
+}
+
+/// Reads a line from stdin on a blocking thread.
+async fn read_line() -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .context("reading from the terminal")?
+    .context("reading from the terminal")
+}
+
+async fn authcode_keyboard(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
+    let redirect_uri = settings
+        .redirect_url
+        .clone()
+        .unwrap_or_else(|| "urn:ietf:wg:oauth:2.0:oob".to_string());
+    let state = random_b64(32);
+    let nonce = random_b64(32);
+    let pkce = pkce(settings, provider);
+    let url = authorization_url(
+        settings,
+        provider,
+        &redirect_uri,
+        &state,
+        &nonce,
+        pkce.as_ref(),
+    )?;
+    eprintln!("Please visit the following URL in your browser: {url}");
+    eprint!("Enter code: ");
+    let line = tokio::time::timeout(settings.auth_timeout, read_line())
+        .await
+        .map_err(|_| {
+            anyhow!(
+                "no code entered within {}s (--authentication-timeout-sec)",
+                settings.auth_timeout.as_secs()
+            )
+        })??;
+    let input = line.trim();
+    if input.is_empty() {
+        bail!(
+            "no code entered: paste the code the provider showed (or the whole URL it redirected to)"
+        );
+    }
+    // A pasted redirect URL carries the state too: check it.
+    let code = match url::Url::parse(input) {
+        Ok(pasted) if pasted.query().is_some() => {
+            let params: Vec<(String, String)> = pasted
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let get = |name: &str| {
+                params
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            };
+            if let Some(error) = get("error") {
+                bail!(
+                    "the provider refused the login: {error} ({})",
+                    get("error_description").unwrap_or_default()
+                );
+            }
+            if let Some(got) = get("state")
+                && got != state
+            {
+                bail!(
+                    "the pasted URL carries a wrong state parameter (it belongs to another login); log in again"
+                );
+            }
+            get("code").ok_or_else(|| anyhow!("the pasted URL has no code parameter"))?
+        }
+        _ => input.to_string(),
+    };
+    exchange_code(
+        settings,
+        provider,
+        &code,
+        &redirect_uri,
+        pkce.as_ref(),
+        &nonce,
+    )
+    .await
+}
+
+async fn device_code(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
+    let auth = provider
+        .device_authorization(&settings.scope_string())
+        .await?;
+    match &auth.verification_uri_complete {
+        Some(complete) => {
+            eprintln!("Please visit the following URL to log in: {complete}");
+            eprintln!(
+                "(or open {} and enter the code {})",
+                auth.verification_uri, auth.user_code
+            );
+        }
+        None => eprintln!(
+            "Please visit the following URL and enter the code {}: {}",
+            auth.user_code, auth.verification_uri
+        ),
+    }
+    let open = auth
+        .verification_uri_complete
+        .as_deref()
+        .unwrap_or(&auth.verification_uri);
+    if let Err(e) = settings.browser.open(open) {
+        eprintln!("warning: {e}; open the URL above yourself");
+    }
+    let expires = Duration::from_secs(auth.expires_in.unwrap_or(600));
+    let deadline = tokio::time::Instant::now() + expires;
+    // RFC 8628 §3.5: 5 seconds when the provider does not say.
+    let mut interval = Duration::from_secs(auth.interval.unwrap_or(5).max(1));
+    loop {
+        tokio::time::sleep(interval).await;
+        let form = vec![
+            (
+                "grant_type".to_string(),
+                "urn:ietf:params:oauth:grant-type:device_code".to_string(),
+            ),
+            ("device_code".to_string(), auth.device_code.clone()),
+        ];
+        match provider.token("device code", form).await {
+            Ok(response) => return finish(settings, provider, response, None, None).await,
+            Err(ProviderError::OAuth { error, .. }) => match error.error.as_str() {
+                "authorization_pending" => {}
+                "slow_down" => interval += Duration::from_secs(5),
+                "access_denied" => bail!("the login was denied at the provider ({error})"),
+                "expired_token" => bail!(
+                    "the device code expired before the login was completed ({error}); run the command again and finish the login in time"
+                ),
+                _ => bail!("the provider refused the device code login: {error}"),
+            },
+            Err(e) => return Err(e.into()),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "the device code expired after {}s before the login was completed; run the command again",
+                expires.as_secs()
+            );
+        }
+    }
+}
+
+async fn password(
+    settings: &Settings,
+    provider: &Provider,
+    terminal: Terminal,
+) -> anyhow::Result<Tokens> {
+    let needs_prompt = settings.username.is_none() || settings.password.is_none();
+    if needs_prompt && !terminal.may_prompt {
+        return Err(non_interactive(
+            Grant::Password,
+            "a terminal to ask for the username and password",
+        ));
+    }
+    let username = match &settings.username {
+        Some(u) => u.clone(),
+        None => {
+            prompt(|| {
+                dialoguer::Input::<String>::new()
+                    .with_prompt("Username")
+                    .interact_text()
+            })
+            .await?
+        }
+    };
+    let password = match &settings.password {
+        Some(p) => p.clone(),
+        None => {
+            prompt(|| {
+                dialoguer::Password::new()
+                    .with_prompt("Password")
+                    .interact()
+            })
+            .await?
+        }
+    };
+    let form = vec![
+        ("grant_type".to_string(), "password".to_string()),
+        ("username".to_string(), username),
+        ("password".to_string(), password),
+        ("scope".to_string(), settings.scope_string()),
+    ];
+    let response = provider.token("password login", form).await?;
+    finish(settings, provider, response, None, None).await
+}
+
+async fn prompt<F>(ask: F) -> anyhow::Result<String>
+where
+    F: FnOnce() -> dialoguer::Result<String> + Send + 'static,
+{
+    tokio::task::spawn_blocking(ask)
+        .await
+        .context("asking on the terminal")?
+        .context("asking on the terminal")
+}
+
+async fn client_credentials(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
+    let mut form = vec![
+        ("grant_type".to_string(), "client_credentials".to_string()),
+        ("scope".to_string(), settings.scope_string()),
+    ];
+    form.extend(settings.extra_params.iter().cloned());
+    let response = provider.token("client credentials login", form).await?;
+    finish(settings, provider, response, None, None).await
+}
+
+/// Uses the refresh token. Verifies what comes back like a login.
+pub async fn refresh(
+    settings: &Settings,
+    provider: &Provider,
+    refresh_token: &str,
+) -> anyhow::Result<Tokens> {
+    let form = vec![
+        ("grant_type".to_string(), "refresh_token".to_string()),
+        ("refresh_token".to_string(), refresh_token.to_string()),
+    ];
+    let response = provider.token("refresh", form).await?;
+    finish(settings, provider, response, None, Some(refresh_token)).await
+}
+
+/// Verifies a token response and picks the token kubectl gets.
+async fn finish(
+    settings: &Settings,
+    provider: &Provider,
+    response: TokenResponse,
+    nonce: Option<&str>,
+    previous_refresh_token: Option<&str>,
+) -> anyhow::Result<Tokens> {
+    let now = jiff::Timestamp::now().as_second();
+    let refresh_token = response
+        .refresh_token
+        .clone()
+        .or_else(|| previous_refresh_token.map(str::to_string));
+    if let Some(id_token) = &response.id_token {
+        provider
+            .verify(id_token, Some(provider.client_id()), nonce, "id_token")
+            .await?;
+    }
+    if settings.use_access_token {
+        let access_token = response
+            .access_token
+            .clone()
+            .ok_or_else(|| anyhow!("the provider's token response has no access_token"))?;
+        // Audiences of access tokens differ by design (e.g. `audience=` extra params).
+        if crate::jwt::decode_claims(&access_token).is_ok() {
+            provider
+                .verify(&access_token, None, None, "access token")
+                .await?;
+        }
+        return Ok(Tokens {
+            token: access_token,
+            refresh_token,
+            expires_at: response.expires_in.map(|s| now + s),
+        });
+    }
+    let id_token = response.id_token.ok_or_else(|| {
+        anyhow!(
+            "the provider's token response has no id_token (with --grant-type=client-credentials, \
+             or a provider that sends none on refresh, use --oidc-use-access-token)"
+        )
+    })?;
+    Ok(Tokens {
+        token: id_token,
+        refresh_token,
+        expires_at: None,
+    })
+}

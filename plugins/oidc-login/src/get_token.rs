@@ -1,0 +1,193 @@
+//! `get-token`: the exec credential use case.
+//!
+//! 1. Cache hit (the common case, paid on every kubectl command): read the
+//!    entry without a lock, check its expiry against the refresh margin,
+//!    print the ExecCredential. No async runtime, no TLS, no network.
+//! 2. Otherwise take the per-key lock (one process logs in or refreshes; the
+//!    others wait), look again (someone may have just done it), refresh with
+//!    the refresh token, or log in, then save and print.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::cache::{Entry, TokenCache};
+use crate::cli::{self, GetTokenArgs};
+use crate::exec_credential::{self, ExecInfo};
+use crate::flow::{self, Terminal};
+use crate::provider::{self, Provider};
+use crate::settings::Settings;
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The expiry of an entry if it is still good for `margin`. Tokens that live
+/// shorter than twice the margin are refreshed at half their life instead, so
+/// a short-lived token is still served from the cache.
+pub fn fresh_until(entry: &Entry, now: i64, margin: Duration) -> Option<i64> {
+    let claims = crate::jwt::decode_claims(&entry.id_token).ok();
+    let exp = claims.as_ref().and_then(|c| c.exp).or(entry.expires_at)?;
+    let mut margin = margin.as_secs() as i64;
+    if let Some(iat) = claims.as_ref().and_then(|c| c.iat)
+        && exp > iat
+    {
+        margin = margin.min((exp - iat) / 2);
+    }
+    (exp - margin > now).then_some(exp)
+}
+
+fn print_credential(info: &ExecInfo, entry: &Entry) -> anyhow::Result<()> {
+    let json = exec_credential::render(info, &entry.id_token, entry.expiry());
+    let mut out = kubectl_kit::output::stdout();
+    writeln!(out, "{json}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Runs `get-token`.
+pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
+    let info =
+        ExecInfo::from_env().map_err(|e| anyhow::Error::new(kubectl_kit::KitError::usage(e)))?;
+    let settings = Settings::from_args(&args.provider, &args.login)?;
+    let cache = TokenCache::new(
+        cli::cache_dir(args.cache.token_cache_dir.as_deref()),
+        args.cache.token_cache_storage,
+    );
+    let key = settings.cache_key();
+    let margin = args.token_refresh_margin;
+    let verbose = args.verbosity > 0;
+
+    // 1. The fast path.
+    let first_look = cache.load(&key).ok().flatten();
+    if !args.force_refresh
+        && let Some(entry) = &first_look
+        && let Some(exp) = fresh_until(entry, now(), margin)
+    {
+        if verbose {
+            eprintln!("Using the cached token, valid until {}", format_time(exp));
+        }
+        return print_credential(&info, entry);
+    }
+
+    // 2. Under the lock.
+    let lock_path = cache.dir().join(format!("{}.lock", key.as_str()));
+    let _lock = cache.lock(&key, args.token_cache_lock_timeout, || {
+        eprintln!(
+            "Waiting for another kubectl-oidc_login to finish logging in (lock {})...",
+            lock_path.display()
+        );
+    })?;
+    let cached = cache.load_or_discard(&key)?;
+    if let Some(entry) = &cached
+        && fresh_until(entry, now(), margin).is_some()
+        && (!args.force_refresh || first_look.as_ref() != Some(entry))
+    {
+        // Someone else logged in or refreshed while we waited.
+        if verbose {
+            eprintln!("Using the token another process just obtained");
+        }
+        return print_credential(&info, entry);
+    }
+
+    kubectl_kit::install_crypto_provider();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let terminal = Terminal {
+        may_prompt: info.may_prompt(),
+    };
+    let tokens = runtime.block_on(async {
+        let http = provider::http_client(&settings.http)?;
+        let provider = Provider::discover(
+            http,
+            &settings.issuer,
+            &settings.client_id,
+            settings.client_secret.as_deref(),
+        )
+        .await?;
+        if let Some(refresh_token) = cached.as_ref().and_then(|e| e.refresh_token.as_deref()) {
+            match flow::refresh(&settings, &provider, refresh_token).await {
+                Ok(tokens) => {
+                    if verbose {
+                        eprintln!("Refreshed the token");
+                    }
+                    return Ok(tokens);
+                }
+                Err(e) => eprintln!("Could not refresh the token ({e:#}); logging in again"),
+            }
+        }
+        flow::login(&settings, &provider, terminal).await
+    });
+    runtime.shutdown_background();
+    let tokens = tokens?;
+    let entry = Entry {
+        id_token: tokens.token,
+        refresh_token: tokens.refresh_token,
+        expires_at: tokens.expires_at,
+    };
+    cache.save(&key, &entry).context("saving the token cache")?;
+    print_credential(&info, &entry)
+}
+
+/// `2026-01-02T03:04:05Z`.
+pub fn format_time(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn entry(claims: serde_json::Value) -> Entry {
+        let b64 = |s: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        Entry {
+            id_token: format!(
+                "{}.{}.sig",
+                b64(r#"{"alg":"RS256"}"#.into()),
+                b64(claims.to_string())
+            ),
+            refresh_token: None,
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn margin_applies_before_expiry() {
+        let e = entry(serde_json::json!({"exp": 10_000, "iat": 1_000}));
+        assert_eq!(
+            fresh_until(&e, 9_000, Duration::from_secs(60)),
+            Some(10_000)
+        );
+        assert_eq!(fresh_until(&e, 9_950, Duration::from_secs(60)), None);
+        assert_eq!(fresh_until(&e, 9_950, Duration::ZERO), Some(10_000));
+        assert_eq!(fresh_until(&e, 10_000, Duration::ZERO), None);
+    }
+
+    #[test]
+    fn short_lived_tokens_refresh_at_half_life() {
+        let e = entry(serde_json::json!({"exp": 1_030, "iat": 1_000}));
+        assert_eq!(fresh_until(&e, 1_010, Duration::from_secs(60)), Some(1_030));
+        assert_eq!(fresh_until(&e, 1_016, Duration::from_secs(60)), None);
+    }
+
+    #[test]
+    fn opaque_tokens_use_the_stored_expiry() {
+        let e = Entry {
+            id_token: "opaque".into(),
+            refresh_token: None,
+            expires_at: Some(5_000),
+        };
+        assert_eq!(fresh_until(&e, 1_000, Duration::from_secs(60)), Some(5_000));
+        assert_eq!(fresh_until(&e, 4_990, Duration::from_secs(60)), None);
+    }
+}

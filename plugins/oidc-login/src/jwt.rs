@@ -1,0 +1,580 @@
+//! JSON Web Tokens: decoding claims (cheap, for the cache) and verifying
+//! signatures against the provider's JWKS (RS256/384/512, PS256/384/512,
+//! ES256, ES384, EdDSA) with the OpenID Connect claim checks.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Why a token was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JwtError {
+    /// Not three base64url parts with JSON inside.
+    #[error("the token is not a well-formed JWT: {0}")]
+    Malformed(String),
+    /// An algorithm we or the provider do not accept.
+    #[error("the token is signed with {alg}, which {why}")]
+    Algorithm {
+        /// The header's alg.
+        alg: String,
+        /// Why it is refused.
+        why: String,
+    },
+    /// No key in the JWKS fits.
+    #[error(
+        "no key in the provider's JWKS matches the token (kid {0:?}); the provider may have rotated its keys"
+    )]
+    NoKey(Option<String>),
+    /// The signature does not verify.
+    #[error(
+        "the token's signature does not verify against the provider's keys (was it tampered with?)"
+    )]
+    BadSignature,
+    /// A claim check failed.
+    #[error("{0}")]
+    Claim(String),
+}
+
+/// The claims we look at.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Claims {
+    /// Issuer.
+    #[serde(default)]
+    pub iss: Option<String>,
+    /// Subject.
+    #[serde(default)]
+    pub sub: Option<String>,
+    /// Audience: a string or an array.
+    #[serde(default)]
+    pub aud: Option<Value>,
+    /// Authorized party.
+    #[serde(default)]
+    pub azp: Option<String>,
+    /// Expiry (Unix seconds).
+    #[serde(default)]
+    pub exp: Option<i64>,
+    /// Issued at (Unix seconds).
+    #[serde(default)]
+    pub iat: Option<i64>,
+    /// Not before.
+    #[serde(default)]
+    pub nbf: Option<i64>,
+    /// Nonce from the authorization request.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Groups (usually an array of strings).
+    #[serde(default)]
+    pub groups: Option<Value>,
+}
+
+impl Claims {
+    /// The audiences as a list.
+    pub fn audiences(&self) -> Vec<String> {
+        match &self.aud {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The groups as a list of strings (a single string counts as one group).
+    pub fn group_list(&self) -> Vec<String> {
+        match &self.groups {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn decode_part(part: &str, what: &str) -> Result<Vec<u8>, JwtError> {
+    URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|e| JwtError::Malformed(format!("{what} is not base64url: {e}")))
+}
+
+fn split(token: &str) -> Result<(&str, &str, &str), JwtError> {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() => Ok((h, p, s)),
+        _ => Err(JwtError::Malformed(
+            "expected three dot-separated parts".into(),
+        )),
+    }
+}
+
+/// Decodes the claims without checking the signature (for tokens we verified
+/// before caching them).
+pub fn decode_claims(token: &str) -> Result<Claims, JwtError> {
+    let (_, payload, _) = split(token)?;
+    let bytes = decode_part(payload, "the payload")?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| JwtError::Malformed(format!("the payload is not JSON claims: {e}")))
+}
+
+/// All claims as JSON (for `setup` and `whoami -o json`).
+pub fn decode_claims_json(token: &str) -> Result<Value, JwtError> {
+    let (_, payload, _) = split(token)?;
+    let bytes = decode_part(payload, "the payload")?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| JwtError::Malformed(format!("the payload is not JSON: {e}")))
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    kid: Option<String>,
+}
+
+/// One key of a JWKS.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Jwk {
+    kty: String,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default, rename = "use")]
+    use_: Option<String>,
+    #[serde(default)]
+    alg: Option<String>,
+    #[serde(default)]
+    crv: Option<String>,
+    #[serde(default)]
+    n: Option<String>,
+    #[serde(default)]
+    e: Option<String>,
+    #[serde(default)]
+    x: Option<String>,
+    #[serde(default)]
+    y: Option<String>,
+}
+
+/// A JSON Web Key Set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Jwks {
+    /// The keys.
+    pub keys: Vec<Jwk>,
+}
+
+/// Algorithms this plugin can verify.
+pub const SUPPORTED_ALGS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+fn kty_for(alg: &str) -> &'static str {
+    match alg {
+        "ES256" | "ES384" => "EC",
+        "EdDSA" => "OKP",
+        _ => "RSA",
+    }
+}
+
+fn verify_with(jwk: &Jwk, alg: &str, message: &[u8], signature: &[u8]) -> Result<bool, JwtError> {
+    use ring::signature as sig;
+    let b64 = |v: &Option<String>, name: &str| -> Result<Vec<u8>, JwtError> {
+        let v = v
+            .as_deref()
+            .ok_or_else(|| JwtError::Malformed(format!("the JWKS key lacks {name}")))?;
+        URL_SAFE_NO_PAD
+            .decode(v.trim_end_matches('='))
+            .map_err(|e| {
+                JwtError::Malformed(format!("the JWKS key's {name} is not base64url: {e}"))
+            })
+    };
+    let ok = match alg {
+        "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" => {
+            let params: &sig::RsaParameters = match alg {
+                "RS256" => &sig::RSA_PKCS1_2048_8192_SHA256,
+                "RS384" => &sig::RSA_PKCS1_2048_8192_SHA384,
+                "RS512" => &sig::RSA_PKCS1_2048_8192_SHA512,
+                "PS256" => &sig::RSA_PSS_2048_8192_SHA256,
+                "PS384" => &sig::RSA_PSS_2048_8192_SHA384,
+                _ => &sig::RSA_PSS_2048_8192_SHA512,
+            };
+            let key = sig::RsaPublicKeyComponents {
+                n: b64(&jwk.n, "n")?,
+                e: b64(&jwk.e, "e")?,
+            };
+            key.verify(params, message, signature).is_ok()
+        }
+        "ES256" | "ES384" => {
+            let (params, curve): (&sig::EcdsaVerificationAlgorithm, &str) = if alg == "ES256" {
+                (&sig::ECDSA_P256_SHA256_FIXED, "P-256")
+            } else {
+                (&sig::ECDSA_P384_SHA384_FIXED, "P-384")
+            };
+            if jwk.crv.as_deref() != Some(curve) {
+                return Ok(false);
+            }
+            let mut point = vec![0x04];
+            point.extend(b64(&jwk.x, "x")?);
+            point.extend(b64(&jwk.y, "y")?);
+            sig::UnparsedPublicKey::new(params, point)
+                .verify(message, signature)
+                .is_ok()
+        }
+        "EdDSA" => {
+            if jwk.crv.as_deref() != Some("Ed25519") {
+                return Ok(false);
+            }
+            sig::UnparsedPublicKey::new(&sig::ED25519, b64(&jwk.x, "x")?)
+                .verify(message, signature)
+                .is_ok()
+        }
+        other => {
+            return Err(JwtError::Algorithm {
+                alg: other.to_string(),
+                why: "this plugin cannot verify".into(),
+            });
+        }
+    };
+    Ok(ok)
+}
+
+/// Checks the signature of `token` against `jwks`. `allowed` are the
+/// algorithms the provider advertises (empty = RS256, the OIDC default).
+/// Returns the decoded claims.
+pub fn verify_signature(token: &str, jwks: &Jwks, allowed: &[String]) -> Result<Claims, JwtError> {
+    let (header_b64, payload_b64, signature_b64) = split(token)?;
+    let header: Header = serde_json::from_slice(&decode_part(header_b64, "the header")?)
+        .map_err(|e| JwtError::Malformed(format!("the header is not JSON: {e}")))?;
+    let alg = header.alg.as_str();
+    if !SUPPORTED_ALGS.contains(&alg) {
+        return Err(JwtError::Algorithm {
+            alg: alg.to_string(),
+            why: format!("is not accepted (supported: {})", SUPPORTED_ALGS.join(", ")),
+        });
+    }
+    let advertised = allowed.is_empty() && alg == "RS256" || allowed.iter().any(|a| a == alg);
+    if !advertised {
+        return Err(JwtError::Algorithm {
+            alg: alg.to_string(),
+            why: format!(
+                "the provider does not advertise in id_token_signing_alg_values_supported ({})",
+                if allowed.is_empty() {
+                    "RS256".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+        });
+    }
+    let signature = decode_part(signature_b64, "the signature")?;
+    let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+    let candidates: Vec<&Jwk> = jwks
+        .keys
+        .iter()
+        .filter(|k| k.kty == kty_for(alg))
+        .filter(|k| k.use_.as_deref().is_none_or(|u| u == "sig"))
+        .filter(|k| k.alg.as_deref().is_none_or(|a| a == alg))
+        .filter(|k| header.kid.is_none() || k.kid == header.kid)
+        .collect();
+    if candidates.is_empty() {
+        return Err(JwtError::NoKey(header.kid));
+    }
+    for jwk in candidates {
+        if verify_with(jwk, alg, message, &signature)? {
+            return decode_claims(token);
+        }
+    }
+    Err(JwtError::BadSignature)
+}
+
+/// What the OpenID Connect claim checks expect.
+#[derive(Debug, Clone)]
+pub struct Expectations<'a> {
+    /// `iss` must equal this.
+    pub issuer: &'a str,
+    /// `aud` must contain this (skipped when `None`: access tokens).
+    pub audience: Option<&'a str>,
+    /// `nonce` must equal this (when the authorization request sent one).
+    pub nonce: Option<&'a str>,
+    /// Now, in Unix seconds.
+    pub now: i64,
+    /// Allowed clock difference with the provider, in seconds.
+    pub leeway: i64,
+}
+
+/// The claim checks of OpenID Connect Core §3.1.3.7 that apply to a client:
+/// `iss`, `aud`/`azp`, `exp`, `iat`/`nbf` against the clock (with leeway), `nonce`.
+pub fn check_claims(claims: &Claims, expect: &Expectations<'_>) -> Result<(), JwtError> {
+    let iss = claims.iss.as_deref().unwrap_or("");
+    if iss != expect.issuer {
+        return Err(JwtError::Claim(format!(
+            "the token was issued by {iss:?}, not by the configured issuer {:?} (check --oidc-issuer-url)",
+            expect.issuer
+        )));
+    }
+    if let Some(audience) = expect.audience {
+        let audiences = claims.audiences();
+        if !audiences.iter().any(|a| a == audience) {
+            return Err(JwtError::Claim(format!(
+                "the token is meant for {audiences:?}, not for the client {audience:?} (check --oidc-client-id)"
+            )));
+        }
+        if audiences.len() > 1
+            && let Some(azp) = &claims.azp
+            && azp != audience
+        {
+            return Err(JwtError::Claim(format!(
+                "the token's authorized party is {azp:?}, not the client {audience:?}"
+            )));
+        }
+    }
+    let exp = claims
+        .exp
+        .ok_or_else(|| JwtError::Claim("the token has no exp claim".into()))?;
+    if exp + expect.leeway <= expect.now {
+        return Err(JwtError::Claim(format!(
+            "the token expired {}s ago (check this machine's clock)",
+            expect.now - exp
+        )));
+    }
+    if let Some(nbf) = claims.nbf
+        && nbf - expect.leeway > expect.now
+    {
+        return Err(JwtError::Claim(
+            "the token is not valid yet (check this machine's clock)".into(),
+        ));
+    }
+    if let Some(iat) = claims.iat
+        && iat - expect.leeway > expect.now
+    {
+        return Err(JwtError::Claim(format!(
+            "the token was issued {}s in the future (check this machine's clock)",
+            iat - expect.now
+        )));
+    }
+    if let Some(nonce) = expect.nonce
+        && claims.nonce.as_deref() != Some(nonce)
+    {
+        return Err(JwtError::Claim(
+            "the id_token's nonce does not match the login request (possible replay); log in again"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+    use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
+
+    fn b64(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn sign_es256(payload: &Value, kid: &str) -> (String, Jwk) {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            pkcs8.as_ref(),
+            &rng,
+        )
+        .unwrap();
+        let header = serde_json::json!({"alg": "ES256", "kid": kid});
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(payload.to_string().as_bytes())
+        );
+        let sig = pair.sign(&rng, input.as_bytes()).unwrap();
+        let point = pair.public_key().as_ref();
+        let jwk = Jwk {
+            kty: "EC".into(),
+            kid: Some(kid.into()),
+            use_: Some("sig".into()),
+            alg: None,
+            crv: Some("P-256".into()),
+            n: None,
+            e: None,
+            x: Some(b64(&point[1..33])),
+            y: Some(b64(&point[33..])),
+        };
+        (format!("{input}.{}", b64(sig.as_ref())), jwk)
+    }
+
+    fn sign_eddsa(payload: &Value) -> (String, Jwk) {
+        let rng = SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let header = serde_json::json!({"alg": "EdDSA"});
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(payload.to_string().as_bytes())
+        );
+        let sig = pair.sign(input.as_bytes());
+        let jwk = Jwk {
+            kty: "OKP".into(),
+            kid: None,
+            use_: None,
+            alg: None,
+            crv: Some("Ed25519".into()),
+            n: None,
+            e: None,
+            x: Some(b64(pair.public_key().as_ref())),
+            y: None,
+        };
+        (format!("{input}.{}", b64(sig.as_ref())), jwk)
+    }
+
+    fn claims() -> Value {
+        serde_json::json!({"iss": "https://issuer", "aud": "client", "sub": "alice", "exp": 2000, "iat": 1000, "nonce": "n1"})
+    }
+
+    #[test]
+    fn es256_and_eddsa_verify_and_tampering_is_caught() {
+        let (token, jwk) = sign_es256(&claims(), "k1");
+        let jwks = Jwks { keys: vec![jwk] };
+        let allowed = vec!["ES256".to_string(), "EdDSA".to_string()];
+        let c = verify_signature(&token, &jwks, &allowed).unwrap();
+        assert_eq!(c.sub.as_deref(), Some("alice"));
+
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged = b64(
+            serde_json::json!({"iss": "https://issuer", "sub": "mallory"})
+                .to_string()
+                .as_bytes(),
+        );
+        parts[1] = &forged;
+        assert_eq!(
+            verify_signature(&parts.join("."), &jwks, &allowed).unwrap_err(),
+            JwtError::BadSignature
+        );
+
+        let (token, jwk) = sign_eddsa(&claims());
+        let jwks = Jwks { keys: vec![jwk] };
+        assert!(verify_signature(&token, &jwks, &allowed).is_ok());
+        // Not advertised by the provider: refused even with a good signature.
+        assert!(matches!(
+            verify_signature(&token, &jwks, &["RS256".to_string()]),
+            Err(JwtError::Algorithm { .. })
+        ));
+    }
+
+    #[test]
+    fn alg_none_and_hmac_are_refused() {
+        let payload = b64(claims().to_string().as_bytes());
+        for alg in ["none", "HS256"] {
+            let header = b64(serde_json::json!({ "alg": alg }).to_string().as_bytes());
+            let token = format!("{header}.{payload}.");
+            let err =
+                verify_signature(&token, &Jwks { keys: vec![] }, &[alg.to_string()]).unwrap_err();
+            assert!(matches!(err, JwtError::Algorithm { .. }), "{alg}: {err}");
+        }
+    }
+
+    #[test]
+    fn unknown_kid_is_reported() {
+        let (token, mut jwk) = sign_es256(&claims(), "k1");
+        jwk.kid = Some("other".into());
+        let err =
+            verify_signature(&token, &Jwks { keys: vec![jwk] }, &["ES256".into()]).unwrap_err();
+        assert_eq!(err, JwtError::NoKey(Some("k1".into())));
+    }
+
+    #[test]
+    fn claim_checks() {
+        let c: Claims = serde_json::from_value(claims()).unwrap();
+        let ok = Expectations {
+            issuer: "https://issuer",
+            audience: Some("client"),
+            nonce: Some("n1"),
+            now: 1500,
+            leeway: 30,
+        };
+        assert!(check_claims(&c, &ok).is_ok());
+        // Within the leeway after exp.
+        assert!(
+            check_claims(
+                &c,
+                &Expectations {
+                    now: 2020,
+                    ..ok.clone()
+                }
+            )
+            .is_ok()
+        );
+        let expired = check_claims(
+            &c,
+            &Expectations {
+                now: 2100,
+                ..ok.clone()
+            },
+        )
+        .unwrap_err();
+        assert!(expired.to_string().contains("expired"), "{expired}");
+        let wrong_iss = check_claims(
+            &c,
+            &Expectations {
+                issuer: "https://other",
+                ..ok.clone()
+            },
+        )
+        .unwrap_err();
+        assert!(wrong_iss.to_string().contains("--oidc-issuer-url"));
+        let wrong_aud = check_claims(
+            &c,
+            &Expectations {
+                audience: Some("x"),
+                ..ok.clone()
+            },
+        )
+        .unwrap_err();
+        assert!(wrong_aud.to_string().contains("--oidc-client-id"));
+        let wrong_nonce = check_claims(
+            &c,
+            &Expectations {
+                nonce: Some("n2"),
+                ..ok.clone()
+            },
+        )
+        .unwrap_err();
+        assert!(wrong_nonce.to_string().contains("nonce"));
+        let future = check_claims(
+            &c,
+            &Expectations {
+                now: 900,
+                ..ok.clone()
+            },
+        )
+        .unwrap_err();
+        assert!(future.to_string().contains("future"));
+        assert!(
+            check_claims(
+                &c,
+                &Expectations {
+                    audience: None,
+                    nonce: None,
+                    ..ok
+                }
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn malformed_tokens() {
+        assert!(decode_claims("abc").is_err());
+        assert!(decode_claims("a.b").is_err());
+        assert!(decode_claims("a.!!!.c").is_err());
+        let c = decode_claims(&format!("x.{}.y", b64(br#"{"exp":5,"groups":"g"}"#))).unwrap();
+        assert_eq!(c.exp, Some(5));
+        assert_eq!(c.group_list(), ["g"]);
+    }
+}

@@ -1,0 +1,472 @@
+//! Talking to the identity provider: discovery, the token endpoint (every
+//! grant), the device authorization endpoint, JWKS, revocation, and the
+//! verification of what comes back.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::jwt::{self, Expectations, Jwks};
+
+/// Allowed clock difference with the provider when checking `exp`/`iat`.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+
+/// How we reach the provider (TLS trust, extra headers).
+#[derive(Debug, Clone, Default)]
+pub struct HttpSettings {
+    /// PEM files to trust besides the system roots.
+    pub ca_files: Vec<std::path::PathBuf>,
+    /// Base64-encoded PEM blobs to trust.
+    pub ca_data: Vec<String>,
+    /// Skip certificate checks.
+    pub insecure_skip_tls_verify: bool,
+    /// Headers added to every request to the provider.
+    pub headers: Vec<(String, String)>,
+}
+
+/// The parts of the discovery document we use.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Discovery {
+    /// Must equal the configured issuer.
+    pub issuer: String,
+    /// Authorization endpoint.
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
+    /// Token endpoint.
+    pub token_endpoint: String,
+    /// JWKS.
+    pub jwks_uri: String,
+    /// RFC 8628.
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
+    /// RFC 7009.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    /// PKCE methods.
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// id_token algorithms.
+    #[serde(default)]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    /// Client authentication methods at the token endpoint.
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+/// A token endpoint answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenResponse {
+    /// Access token.
+    #[serde(default)]
+    pub access_token: Option<String>,
+    /// ID token.
+    #[serde(default)]
+    pub id_token: Option<String>,
+    /// Refresh token.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    /// Access token lifetime.
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+}
+
+/// An OAuth error answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OAuthError {
+    /// Error code (`invalid_grant`, `authorization_pending`, …).
+    pub error: String,
+    /// Human description.
+    #[serde(default)]
+    pub error_description: Option<String>,
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error_description {
+            Some(d) if !d.is_empty() => write!(f, "{} ({d})", self.error),
+            _ => write!(f, "{}", self.error),
+        }
+    }
+}
+
+/// What a token request can end with.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Transport-level failure (DNS, TLS, refused, timeout).
+    #[error("cannot reach the provider at {url}: {detail}")]
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// Chain of causes.
+        detail: String,
+    },
+    /// The provider answered with an OAuth error.
+    #[error("the provider refused the {what}: {error}")]
+    OAuth {
+        /// The request.
+        what: String,
+        /// The error.
+        error: OAuthError,
+    },
+    /// Any other unexpected answer.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// Device authorization response (RFC 8628 §3.2).
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeviceAuthorization {
+    /// For polling.
+    pub device_code: String,
+    /// For the person.
+    pub user_code: String,
+    /// Where to enter the code.
+    #[serde(alias = "verification_url")]
+    pub verification_uri: String,
+    /// Same with the code in it.
+    #[serde(default)]
+    pub verification_uri_complete: Option<String>,
+    /// Lifetime in seconds.
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+    /// Polling interval in seconds.
+    #[serde(default)]
+    pub interval: Option<u64>,
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
+/// A connection to one provider.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    http: reqwest::Client,
+    issuer: String,
+    client_id: String,
+    client_secret: Option<String>,
+    /// The discovery document.
+    pub discovery: Discovery,
+}
+
+/// Builds the HTTP client for the provider.
+pub fn http_client(settings: &HttpSettings) -> anyhow::Result<reqwest::Client> {
+    use anyhow::Context as _;
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("kubectl-oidc_login/", env!("CARGO_PKG_VERSION")));
+    for file in &settings.ca_files {
+        let pem = std::fs::read(file)
+            .with_context(|| format!("reading --certificate-authority {}", file.display()))?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
+            format!(
+                "--certificate-authority {} is not a PEM certificate",
+                file.display()
+            )
+        })? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    for data in &settings.ca_data {
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .context("--certificate-authority-data is not base64")?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .context("--certificate-authority-data does not hold a PEM certificate")?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if settings.insecure_skip_tls_verify {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in &settings.headers {
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).with_context(|| {
+            format!("--oidc-request-header: {name:?} is not a valid header name")
+        })?;
+        let value = reqwest::header::HeaderValue::from_str(value).with_context(|| {
+            format!("--oidc-request-header: the value of {name} is not a valid header value")
+        })?;
+        headers.insert(name, value);
+    }
+    builder
+        .default_headers(headers)
+        .build()
+        .context("setting up the HTTPS client")
+}
+
+impl Provider {
+    /// Fetches discovery and checks that it describes `issuer`.
+    pub async fn discover(
+        http: reqwest::Client,
+        issuer: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Result<Provider, ProviderError> {
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let response = http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unreachable {
+                url: url.clone(),
+                detail: error_chain(&e),
+            })?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(ProviderError::Protocol(format!(
+                "the provider's discovery document {url} answered {status}; check --oidc-issuer-url"
+            )));
+        }
+        let discovery: Discovery = response.json().await.map_err(|e| {
+            ProviderError::Protocol(format!(
+                "{url} is not an OpenID Connect discovery document ({}); check --oidc-issuer-url",
+                error_chain(&e)
+            ))
+        })?;
+        if discovery.issuer != issuer {
+            return Err(ProviderError::Protocol(format!(
+                "the provider at {url} says its issuer is {:?}, but --oidc-issuer-url is {issuer:?}; \
+                 use exactly the provider's issuer URL",
+                discovery.issuer
+            )));
+        }
+        Ok(Provider {
+            http,
+            issuer: issuer.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: client_secret.filter(|s| !s.is_empty()).map(str::to_string),
+            discovery,
+        })
+    }
+
+    /// The issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Whether S256 PKCE is advertised.
+    pub fn supports_s256(&self) -> bool {
+        self.discovery
+            .code_challenge_methods_supported
+            .iter()
+            .any(|m| m == "S256")
+    }
+
+    fn use_basic_auth(&self) -> bool {
+        let methods = &self.discovery.token_endpoint_auth_methods_supported;
+        methods.is_empty()
+            || methods.iter().any(|m| m == "client_secret_basic")
+            || !methods.iter().any(|m| m == "client_secret_post")
+    }
+
+    /// Adds client authentication to a form request.
+    fn authenticate(
+        &self,
+        request: reqwest::RequestBuilder,
+        form: &mut Vec<(String, String)>,
+    ) -> reqwest::RequestBuilder {
+        match &self.client_secret {
+            Some(secret) if self.use_basic_auth() => {
+                // RFC 6749 §2.3.1: form-urlencode id and secret before Basic.
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                request.basic_auth(enc(&self.client_id), Some(enc(secret)))
+            }
+            Some(secret) => {
+                form.push(("client_id".into(), self.client_id.clone()));
+                form.push(("client_secret".into(), secret.clone()));
+                request
+            }
+            None => {
+                form.push(("client_id".into(), self.client_id.clone()));
+                request
+            }
+        }
+    }
+
+    async fn post_form<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        what: &str,
+        mut form: Vec<(String, String)>,
+    ) -> Result<T, ProviderError> {
+        let request = self.http.post(url).header("accept", "application/json");
+        let request = self.authenticate(request, &mut form);
+        let response =
+            request
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| ProviderError::Unreachable {
+                    url: url.to_string(),
+                    detail: error_chain(&e),
+                })?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ProviderError::Unreachable {
+                url: url.to_string(),
+                detail: error_chain(&e),
+            })?;
+        if !status.is_success() {
+            if let Ok(error) = serde_json::from_slice::<OAuthError>(&body) {
+                return Err(ProviderError::OAuth {
+                    what: what.to_string(),
+                    error,
+                });
+            }
+            return Err(ProviderError::Protocol(format!(
+                "the provider answered the {what} with {status}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            )));
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            ProviderError::Protocol(format!(
+                "the provider's answer to the {what} is not what OAuth 2.0 specifies: {e}"
+            ))
+        })
+    }
+
+    /// A request to the token endpoint with this grant's parameters.
+    pub async fn token(
+        &self,
+        what: &str,
+        form: Vec<(String, String)>,
+    ) -> Result<TokenResponse, ProviderError> {
+        let url = self.discovery.token_endpoint.clone();
+        self.post_form(&url, what, form).await
+    }
+
+    /// Starts a device authorization (RFC 8628 §3.1).
+    pub async fn device_authorization(
+        &self,
+        scope: &str,
+    ) -> Result<DeviceAuthorization, ProviderError> {
+        let url = self.discovery.device_authorization_endpoint.clone().ok_or_else(|| {
+            ProviderError::Protocol(format!(
+                "the provider {} does not support the device authorization grant \
+                 (no device_authorization_endpoint in its discovery document); use another --grant-type",
+                self.issuer
+            ))
+        })?;
+        self.post_form(
+            &url,
+            "device authorization request",
+            vec![("scope".into(), scope.to_string())],
+        )
+        .await
+    }
+
+    /// Revokes a refresh token (RFC 7009). `Ok(false)` when the provider has no revocation endpoint.
+    pub async fn revoke_refresh_token(&self, token: &str) -> Result<bool, ProviderError> {
+        let Some(url) = self.discovery.revocation_endpoint.clone() else {
+            return Ok(false);
+        };
+        let mut form = vec![
+            ("token".to_string(), token.to_string()),
+            ("token_type_hint".to_string(), "refresh_token".to_string()),
+        ];
+        let request = self.http.post(&url);
+        let request = self.authenticate(request, &mut form);
+        let response =
+            request
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| ProviderError::Unreachable {
+                    url: url.clone(),
+                    detail: error_chain(&e),
+                })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(true);
+        }
+        let body = response.bytes().await.unwrap_or_default();
+        match serde_json::from_slice::<OAuthError>(&body) {
+            Ok(error) => Err(ProviderError::OAuth {
+                what: "revocation request".into(),
+                error,
+            }),
+            Err(_) => Err(ProviderError::Protocol(format!(
+                "the revocation endpoint answered {status}"
+            ))),
+        }
+    }
+
+    async fn jwks(&self) -> Result<Jwks, ProviderError> {
+        let url = &self.discovery.jwks_uri;
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unreachable {
+                url: url.clone(),
+                detail: error_chain(&e),
+            })?;
+        if !response.status().is_success() {
+            return Err(ProviderError::Protocol(format!(
+                "the provider's JWKS {url} answered {}",
+                response.status()
+            )));
+        }
+        response.json().await.map_err(|e| {
+            ProviderError::Protocol(format!("the provider's JWKS {url} is not a JWK set: {e}"))
+        })
+    }
+
+    /// Verifies a token's signature against the JWKS and its claims.
+    /// `audience` is checked for id_tokens (not for access tokens).
+    pub async fn verify(
+        &self,
+        token: &str,
+        audience: Option<&str>,
+        nonce: Option<&str>,
+        what: &str,
+    ) -> anyhow::Result<jwt::Claims> {
+        let jwks = self.jwks().await?;
+        let algs = &self.discovery.id_token_signing_alg_values_supported;
+        let claims = jwt::verify_signature(token, &jwks, algs)
+            .map_err(|e| anyhow::anyhow!("the {what} from {} is not valid: {e}", self.issuer))?;
+        let now = jiff::Timestamp::now().as_second();
+        jwt::check_claims(
+            &claims,
+            &Expectations {
+                issuer: &self.issuer,
+                audience,
+                nonce,
+                now,
+                leeway: CLOCK_SKEW_SECS,
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("the {what} from {} is not valid: {e}", self.issuer))?;
+        Ok(claims)
+    }
+}

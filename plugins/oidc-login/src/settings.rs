@@ -1,0 +1,299 @@
+//! The command line turned into validated login settings, and the cache key
+//! they imply.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kubectl_kit::KitError;
+
+use crate::browser::BrowserSettings;
+use crate::cache::{CacheKey, KeyFields};
+use crate::cli::{self, GrantType, LoginArgs, PkceMethod, ProviderArgs};
+use crate::provider::HttpSettings;
+
+/// The grant actually used (`auto` resolved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// Browser + loopback redirect.
+    Authcode,
+    /// Paste the code.
+    AuthcodeKeyboard,
+    /// Resource owner password credentials.
+    Password,
+    /// RFC 8628.
+    DeviceCode,
+    /// Client credentials.
+    ClientCredentials,
+}
+
+impl Grant {
+    /// kubelogin's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::Authcode => "authcode",
+            Grant::AuthcodeKeyboard => "authcode-keyboard",
+            Grant::Password => "password",
+            Grant::DeviceCode => "device-code",
+            Grant::ClientCredentials => "client-credentials",
+        }
+    }
+}
+
+/// Everything a login needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Issuer URL as given.
+    pub issuer: String,
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: Option<String>,
+    /// `openid` plus the extra scopes.
+    pub scopes: Vec<String>,
+    /// Hand the access token to kubectl.
+    pub use_access_token: bool,
+    /// `--oidc-redirect-url`.
+    pub redirect_url: Option<String>,
+    /// PKCE choice.
+    pub pkce: PkceMethod,
+    /// TLS trust and headers.
+    pub http: HttpSettings,
+    /// The grant.
+    pub grant: Grant,
+    /// Loopback listener candidates.
+    pub listen_addresses: Vec<String>,
+    /// Browser handling.
+    pub browser: BrowserSettings,
+    /// How long a browser/device login may take.
+    pub auth_timeout: Duration,
+    /// HTTPS for the loopback listener.
+    pub local_server_tls: Option<(PathBuf, PathBuf)>,
+    /// Where to send the browser after the login.
+    pub open_url_after: Option<String>,
+    /// Extra authorization request parameters.
+    pub extra_params: Vec<(String, String)>,
+    /// Password grant username.
+    pub username: Option<String>,
+    /// Password grant password.
+    pub password: Option<String>,
+    /// Account hint.
+    pub login_hint: Option<String>,
+}
+
+impl Settings {
+    /// Validates the flags.
+    pub fn from_args(provider: &ProviderArgs, login: &LoginArgs) -> Result<Settings, KitError> {
+        let issuer = provider
+            .issuer_url
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                KitError::usage(
+                    "--oidc-issuer-url is missing: set it to your provider's issuer URL",
+                )
+            })?;
+        let parsed = url::Url::parse(&issuer).map_err(|e| {
+            KitError::usage(format!("--oidc-issuer-url {issuer:?} is not a URL: {e}"))
+        })?;
+        if !matches!(parsed.scheme(), "https" | "http") {
+            return Err(KitError::usage(format!(
+                "--oidc-issuer-url {issuer:?} must be an https:// URL"
+            )));
+        }
+        let client_id = provider
+            .client_id
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| KitError::usage("--oidc-client-id is missing: set it to the client ID registered at your provider"))?;
+
+        let mut scopes = vec!["openid".to_string()];
+        for scope in provider
+            .extra_scopes
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            if !scopes.iter().any(|s| s == scope) {
+                scopes.push(scope.to_string());
+            }
+        }
+
+        let grant = match login.grant_type {
+            GrantType::Auto if login.username.is_some() => Grant::Password,
+            GrantType::Auto | GrantType::Authcode => Grant::Authcode,
+            GrantType::AuthcodeKeyboard => Grant::AuthcodeKeyboard,
+            GrantType::Password => Grant::Password,
+            GrantType::DeviceCode => Grant::DeviceCode,
+            GrantType::ClientCredentials => Grant::ClientCredentials,
+        };
+        if grant == Grant::ClientCredentials
+            && provider.client_secret.as_deref().unwrap_or("").is_empty()
+        {
+            return Err(KitError::usage(
+                "--grant-type=client-credentials needs --oidc-client-secret (the client authenticates itself)",
+            ));
+        }
+
+        let headers = cli::parse_pairs("--oidc-request-header", &provider.request_headers)
+            .map_err(KitError::usage)?;
+        let extra_params = cli::parse_pairs(
+            "--oidc-auth-request-extra-params",
+            &login.auth_request_extra_params,
+        )
+        .map_err(KitError::usage)?;
+
+        let local_server_tls = match (&login.local_server_cert, &login.local_server_key) {
+            (Some(cert), Some(key)) => Some((cli::expand_home(cert), cli::expand_home(key))),
+            (None, None) => None,
+            _ => {
+                return Err(KitError::usage(
+                    "--local-server-cert and --local-server-key go together: give both or neither",
+                ));
+            }
+        };
+        if login.listen_address.iter().all(|a| a.trim().is_empty()) {
+            return Err(KitError::usage(
+                "--listen-address is empty: give an address such as 127.0.0.1:8000",
+            ));
+        }
+        if login.authentication_timeout_sec == 0 {
+            return Err(KitError::usage(
+                "--authentication-timeout-sec must be more than 0",
+            ));
+        }
+
+        Ok(Settings {
+            issuer,
+            client_id,
+            client_secret: provider.client_secret.clone().filter(|s| !s.is_empty()),
+            scopes,
+            use_access_token: provider.use_access_token,
+            redirect_url: provider.redirect_url.clone().filter(|s| !s.is_empty()),
+            pkce: if provider.use_pkce {
+                PkceMethod::S256
+            } else {
+                provider.pkce_method
+            },
+            http: HttpSettings {
+                ca_files: provider
+                    .certificate_authority
+                    .iter()
+                    .map(|f| cli::expand_home(f))
+                    .collect(),
+                ca_data: provider.certificate_authority_data.clone(),
+                insecure_skip_tls_verify: provider.insecure_skip_tls_verify,
+                headers,
+            },
+            grant,
+            listen_addresses: login
+                .listen_address
+                .iter()
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            browser: BrowserSettings {
+                skip: login.skip_open_browser,
+                command: login.browser_command.clone(),
+            },
+            auth_timeout: Duration::from_secs(login.authentication_timeout_sec),
+            local_server_tls,
+            open_url_after: login.open_url_after_authentication.clone(),
+            extra_params,
+            username: login.username.clone(),
+            password: login.password.clone(),
+            login_hint: login.login_hint.clone().filter(|s| !s.is_empty()),
+        })
+    }
+
+    /// The scopes as one space-separated string.
+    pub fn scope_string(&self) -> String {
+        self.scopes.join(" ")
+    }
+
+    /// The cache key of these settings.
+    pub fn cache_key(&self) -> CacheKey {
+        CacheKey::new(&KeyFields {
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone().unwrap_or_default(),
+            scopes: self.scopes.clone(),
+            use_access_token: self.use_access_token,
+            client_credentials: self.grant == Grant::ClientCredentials,
+            username: if self.grant == Grant::Password {
+                self.username.clone().unwrap_or_default()
+            } else {
+                String::new()
+            },
+            login_hint: self.login_hint.clone().unwrap_or_default(),
+            extra_params: self.extra_params.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn settings(args: &[&str]) -> Result<Settings, KitError> {
+        let mut argv = vec!["k", "get-token"];
+        argv.extend_from_slice(args);
+        let Command::GetToken(a) = Cli::try_parse_from(argv).unwrap().command else {
+            unreachable!()
+        };
+        Settings::from_args(&a.provider, &a.login)
+    }
+
+    #[test]
+    fn mandatory_flags_are_named_in_the_error() {
+        let err = settings(&["--oidc-client-id=c"]).unwrap_err();
+        assert!(err.to_string().contains("--oidc-issuer-url"), "{err}");
+        assert_eq!(err.exit_code(), 2);
+        let err = settings(&["--oidc-issuer-url=https://i"]).unwrap_err();
+        assert!(err.to_string().contains("--oidc-client-id"), "{err}");
+        let err = settings(&["--oidc-issuer-url=ftp://i", "--oidc-client-id=c"]).unwrap_err();
+        assert!(err.to_string().contains("https://"), "{err}");
+    }
+
+    #[test]
+    fn auto_picks_password_when_a_username_is_given() {
+        let s = settings(&[
+            "--oidc-issuer-url=https://i",
+            "--oidc-client-id=c",
+            "--username=u",
+        ])
+        .unwrap();
+        assert_eq!(s.grant, Grant::Password);
+        let s = settings(&["--oidc-issuer-url=https://i", "--oidc-client-id=c"]).unwrap();
+        assert_eq!(s.grant, Grant::Authcode);
+        assert_eq!(s.scope_string(), "openid");
+    }
+
+    #[test]
+    fn cache_key_separates_accounts_and_ignores_flow_details() {
+        let base = [
+            "--oidc-issuer-url=https://i",
+            "--oidc-client-id=c",
+            "--oidc-extra-scope=email",
+        ];
+        let a = settings(&base).unwrap().cache_key();
+        let mut device = base.to_vec();
+        device.push("--grant-type=device-code");
+        assert_eq!(a, settings(&device).unwrap().cache_key());
+        let mut bob = base.to_vec();
+        bob.push("--login-hint=bob");
+        assert_ne!(a, settings(&bob).unwrap().cache_key());
+    }
+
+    #[test]
+    fn client_credentials_need_a_secret() {
+        let err = settings(&[
+            "--oidc-issuer-url=https://i",
+            "--oidc-client-id=c",
+            "--grant-type=client-credentials",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("--oidc-client-secret"));
+    }
+}
