@@ -18,6 +18,7 @@ use crate::selector::{self, Selector};
 use crate::server::Shared;
 use crate::status::ApiError;
 use crate::store::{ObjectKey, ResourceType, format_time, new_uid};
+use crate::table;
 
 /// Largest request body accepted (the apiserver's limit is 3 MiB for most objects).
 const MAX_BODY: usize = 3 * 1024 * 1024;
@@ -301,6 +302,12 @@ async fn object_request(
     req: Request<Incoming>,
     query: &str,
 ) -> Result<Response<Body>, ApiError> {
+    let as_table = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(table::wants_table);
+    let include_object = query_param(query, "includeObject").unwrap_or_else(|| "Metadata".into());
     // For cluster-scoped types the namespace in the request info is only the
     // name of a namespace itself (`/api/v1/namespaces/{name}`).
     let namespace = if rt.namespaced {
@@ -316,14 +323,26 @@ async fn object_request(
     };
     match rr.verb.as_str() {
         "get" => {
-            let inner = shared.lock();
-            let obj = inner
+            let obj = shared
+                .lock()
                 .store
                 .get(&key(&rr.name))
+                .cloned()
                 .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, &rr.name))?;
-            Ok(json_response(200, obj))
+            if as_table {
+                let t = table::table(rt, &[obj], None, &include_object);
+                return Ok(table_response(&t));
+            }
+            Ok(json_response(200, &obj))
         }
-        "list" => list(shared, rt, namespace, query).map(|v| json_response(200, &v)),
+        "list" => {
+            let (items, rv) = list(shared, rt, namespace, query)?;
+            if as_table {
+                let t = table::table(rt, &items, Some(rv), &include_object);
+                return Ok(table_response(&t));
+            }
+            Ok(json_response(200, &list_body(rt, items, rv)))
+        }
         "create" => {
             let body = parse_json_body(&read_body(req).await?)?;
             create(shared, rt, namespace, body).map(|v| json_response(201, &v))
@@ -353,12 +372,42 @@ async fn object_request(
     }
 }
 
+fn table_response(table: &Value) -> Response<Body> {
+    let mut resp = json_response(200, table);
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;as=Table;v=v1;g=meta.k8s.io"),
+    );
+    resp
+}
+
+fn list_body(rt: &ResourceType, items: Vec<Value>, resource_version: String) -> Value {
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|mut o| {
+            // Items of a list carry no apiVersion/kind on the wire.
+            if let Some(m) = o.as_object_mut() {
+                m.remove("apiVersion");
+                m.remove("kind");
+            }
+            o
+        })
+        .collect();
+    json!({
+        "kind": format!("{}List", rt.kind),
+        "apiVersion": rt.api_version(),
+        "metadata": {"resourceVersion": resource_version},
+        "items": items,
+    })
+}
+
+/// The matching objects and the store's resourceVersion.
 fn list(
     shared: &Shared,
     rt: &ResourceType,
     namespace: &str,
     query: &str,
-) -> Result<Value, ApiError> {
+) -> Result<(Vec<Value>, String), ApiError> {
     let labels = Selector::parse(&query_param(query, "labelSelector").unwrap_or_default())
         .map_err(ApiError::bad_request)?;
     let fields = Selector::parse_fields(&query_param(query, "fieldSelector").unwrap_or_default())
@@ -379,21 +428,8 @@ fn list(
         .into_iter()
         .filter(|o| labels.matches(|k| selector::label(o, k)))
         .filter(|o| fields.matches(|k| selector::field(&rt.kind, o, k)))
-        .map(|mut o| {
-            // Items of a list carry no apiVersion/kind on the wire.
-            if let Some(m) = o.as_object_mut() {
-                m.remove("apiVersion");
-                m.remove("kind");
-            }
-            o
-        })
         .collect();
-    Ok(json!({
-        "kind": format!("{}List", rt.kind),
-        "apiVersion": rt.api_version(),
-        "metadata": {"resourceVersion": inner.store.resource_version()},
-        "items": items,
-    }))
+    Ok((items, inner.store.resource_version()))
 }
 
 fn check_type(rt: &ResourceType, body: &Value) -> Result<(), ApiError> {

@@ -65,6 +65,7 @@ mod selector;
 mod server;
 mod status;
 mod store;
+mod table;
 
 use std::any::TypeId;
 use std::path::{Path, PathBuf};

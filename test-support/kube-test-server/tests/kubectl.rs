@@ -131,3 +131,42 @@ fn kubectl_with_a_client_certificate() {
             .any(|r| r.user.as_deref() == Some("carol"))
     );
 }
+
+#[test]
+fn kubectl_prints_tables() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(
+        dir.path(),
+        &KubeconfigOpts::token("alice-token").namespace("prod"),
+    );
+    let out = kubectl(&kc, dir.path(), &["get", "secrets"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    let mut lines = stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "TYPE", "DATA", "AGE"]);
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(&row[..3], ["db", "Opaque", "1"]);
+}
+
+#[test]
+fn kubectl_lists_across_namespaces() {
+    let (server, dir) = seeded();
+    server.insert_secret(secret("dev", "cache", &[]));
+    server.allow("alice", &["list"], &["secrets"], "*");
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let out = kubectl(&kc, dir.path(), &["get", "secrets", "-A"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["NAMESPACE", "NAME", "TYPE", "DATA", "AGE"]);
+    assert_eq!(&rows[1][..2], ["dev", "cache"]);
+    assert_eq!(&rows[2][..2], ["prod", "db"]);
+}
