@@ -1,1 +1,19 @@
 //! Decoding and understanding Kubernetes Secrets for `kubectl view-secret`.
+//!
+//! The pure part of the plugin, each piece testable alone: [`values`] reads a
+//! Secret's stored values, [`detect`] decides what a value is (from the
+//! Secret's type, the key and the value's shape), and [`render`] shows it as
+//! stored, decoded or interpreted — TLS certificates ([`certs`]), registry
+//! credentials ([`docker`]), Helm releases ([`helm`]) and binary data
+//! ([`binary`]). [`manifest`] builds the `-o json|yaml` view and [`suggest`]
+//! finds similar names for "not found" errors. The command itself lives in
+//! [`cli`] and [`view`].
+
+pub mod binary;
+pub mod certs;
+pub mod detect;
+pub mod docker;
+pub mod helm;
+pub mod render;
+pub mod style;
+pub mod values;
