@@ -1,0 +1,122 @@
+//! The dead-letter log: every invalid event (and every body that is not an
+//! EventList at all) is kept verbatim with the reason, one JSON object per
+//! line in `<data-dir>/dead-letters.jsonl`. `audit-sink dead-letters` reads it.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// File name inside the data directory.
+pub const FILE_NAME: &str = "dead-letters.jsonl";
+
+/// One rejected event or body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// When it was rejected (RFC 3339).
+    pub time: String,
+    /// Why.
+    pub reason: String,
+    /// `event` (one item of a list) or `body` (a whole request body).
+    pub scope: String,
+    /// Peer address, or the file and line for imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The bytes as received, when they are UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The bytes as received, base64, when they are not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+}
+
+impl DeadLetter {
+    /// A dead letter for `bytes`, now.
+    pub fn new(
+        scope: &str,
+        reason: impl Into<String>,
+        source: Option<String>,
+        bytes: &[u8],
+    ) -> DeadLetter {
+        let (body, body_base64) = match std::str::from_utf8(bytes) {
+            Ok(s) => (Some(s.to_string()), None),
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            ),
+        };
+        DeadLetter {
+            time: jiff::Timestamp::now().to_string(),
+            reason: reason.into(),
+            scope: scope.into(),
+            source,
+            body,
+            body_base64,
+        }
+    }
+
+    /// The raw bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        match (&self.body, &self.body_base64) {
+            (Some(b), _) => b.as_bytes().to_vec(),
+            (None, Some(b)) => base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .unwrap_or_default(),
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// Appends dead letters.
+pub struct DeadLetterLog {
+    out: BufWriter<File>,
+}
+
+impl DeadLetterLog {
+    /// Opens (creates) the log in `data_dir`.
+    pub fn open(data_dir: &Path) -> io::Result<DeadLetterLog> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path(data_dir))?;
+        Ok(DeadLetterLog {
+            out: BufWriter::new(file),
+        })
+    }
+
+    /// Buffers one entry.
+    pub fn append(&mut self, d: &DeadLetter) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, d)?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Flushes and fsyncs.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        self.out.get_ref().sync_data()
+    }
+}
+
+/// Path of the log in `data_dir`.
+pub fn path(data_dir: &Path) -> PathBuf {
+    data_dir.join(FILE_NAME)
+}
+
+/// Reads every entry (a torn last line is skipped).
+pub fn read_all(data_dir: &Path) -> io::Result<Vec<DeadLetter>> {
+    let file = match File::open(path(data_dir)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for line in BufReader::new(file).lines() {
+        let line = line?;
+        if let Ok(d) = serde_json::from_str::<DeadLetter>(&line) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,21 @@
+//! `audit-sink`: the kube-apiserver's audit webhook target.
+//!
+//! Batches (`EventList`) arrive over HTTP(S) ([`server`]), are validated
+//! event by event (invalid ones go verbatim to the [`deadletter`] log),
+//! appended to the write-ahead log ([`wal`]) and fsync'd — with group commit
+//! across concurrent requests — before the 200. The [`pipeline`] then indexes
+//! them into per-day tantivy indexes ([`index`]), deduplicating on
+//! (auditID, stage, stageTimestamp), and commits on a short cadence; after a
+//! crash the log is replayed. Searches, stats and live follow are answered
+//! from the index with the query language of `audit-api` ([`query`]).
+
+pub mod auth;
+pub mod deadletter;
+pub mod import;
+pub mod index;
+pub mod metrics;
+pub mod pipeline;
+pub mod query;
+pub mod server;
+pub mod testgen;
+pub mod wal;

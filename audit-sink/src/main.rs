@@ -1,0 +1,286 @@
+//! `audit-sink`: receive the kube-apiserver's audit webhook batches, keep
+//! them durable and searchable, and answer searches (`serve`); import log
+//! backend files (`import`); inspect rejected input (`dead-letters`).
+//!
+//! Exit codes: 0 success, 1 error, 2 usage error.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use audit_sink::auth::Credentials;
+use audit_sink::pipeline::{Sink, SinkOptions};
+use audit_sink::server::{DEFAULT_MAX_BODY, ServeOptions};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "audit-sink",
+    version,
+    about = "Durable, searchable target for the kube-apiserver's audit webhook"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Receive audit EventLists over HTTP(S) and answer searches.
+    Serve(ServeArgs),
+    /// Import audit log files (JSON lines, optionally gzip'd) into the data directory.
+    Import(ImportArgs),
+    /// Show what was rejected and why (the dead-letter log).
+    DeadLetters(DeadLetterArgs),
+}
+
+#[derive(Args)]
+struct DataDir {
+    /// Data directory: write-ahead log, index, dead-letter log.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "./audit-data",
+        env = "AUDIT_SINK_DATA_DIR"
+    )]
+    data_dir: PathBuf,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address and port to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR:PORT", default_value = audit_api::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    #[command(flatten)]
+    data: DataDir,
+    /// TLS certificate chain (PEM); enables HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// CA bundle (PEM) for client certificates allowed to ingest.
+    #[arg(long, value_name = "FILE")]
+    client_ca: Option<PathBuf>,
+    /// File of bearer tokens (one per line) allowed to ingest.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// CA bundle (PEM) for client certificates allowed to search.
+    #[arg(long, value_name = "FILE")]
+    search_client_ca: Option<PathBuf>,
+    /// File of bearer tokens (one per line) allowed to search, stats and follow.
+    #[arg(long, value_name = "FILE")]
+    search_token_file: Option<PathBuf>,
+    /// Allow listening on a non-loopback address without authentication.
+    #[arg(long)]
+    insecure: bool,
+    /// Largest request body accepted (bytes, also after gzip decoding); larger gets 413.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
+    max_body_bytes: usize,
+    /// Longest time from 200 to searchable (index commit cadence), e.g. 500ms, 1s.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval)]
+    commit_interval: Duration,
+    /// Drop whole day partitions older than this (e.g. 30d); default: keep everything.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    retention: Option<Duration>,
+    /// Acknowledged-but-not-yet-searchable events beyond which ingest answers 429.
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    max_pending_events: usize,
+    /// Index writer memory per open day partition, MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    writer_memory_mib: usize,
+    /// Log format on stderr.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Audit log files written by the apiserver's log backend (.gz accepted).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    data: DataDir,
+    /// Hide the progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Args)]
+struct DeadLetterArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// Output: table, or json (one object per line, bodies verbatim).
+    #[arg(short = 'o', long, default_value = "table", value_parser = ["table", "json"])]
+    output: String,
+    /// Show only the last N entries.
+    #[arg(long, value_name = "N")]
+    tail: Option<usize>,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| format!("invalid duration {s:?}"));
+    }
+    let d = audit_api::time::parse_duration(s).map_err(|e| e.to_string())?;
+    Ok(Duration::from_secs(d.as_secs() as u64))
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(a) => serve(a),
+        Command::Import(a) => {
+            init_logs(false);
+            import(a)
+        }
+        Command::DeadLetters(a) => dead_letters(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(a: ServeArgs) -> anyhow::Result<()> {
+    init_logs(a.log_format == "json");
+    let opts = ServeOptions {
+        listen: a.listen,
+        tls: a.tls_cert.zip(a.tls_key),
+        ingest: Credentials::load(a.token_file.as_deref(), a.client_ca.as_deref())?,
+        search: Credentials::load(
+            a.search_token_file.as_deref(),
+            a.search_client_ca.as_deref(),
+        )?,
+        insecure: a.insecure,
+        max_body: a.max_body_bytes,
+        sink: SinkOptions {
+            commit_interval: a.commit_interval,
+            retention: a.retention,
+            max_pending_events: a.max_pending_events,
+            writer_memory: a.writer_memory_mib * 1024 * 1024,
+            ..SinkOptions::new(a.data.data_dir)
+        },
+    };
+    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    rt.block_on(audit_sink::server::serve(
+        opts,
+        shutdown_signal(),
+        |scheme, addr| {
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "listening on {scheme}://{addr}");
+            let _ = out.flush();
+        },
+    ))
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = term => {},
+    }
+}
+
+fn import(a: ImportArgs) -> anyhow::Result<()> {
+    let sink = Sink::open(SinkOptions::new(&a.data.data_dir))?;
+    let progress = !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let summary =
+        audit_sink::import::import(&sink, &a.files, audit_api::DEFAULT_BATCH_SIZE, progress)?;
+    sink.shutdown();
+    let dup = sink
+        .shared
+        .metrics
+        .events_duplicate
+        .load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "imported {} events from {} lines ({} already stored), {} invalid kept in the dead-letter log",
+        summary.accepted - dup.min(summary.accepted),
+        summary.lines,
+        dup,
+        summary.rejected
+    );
+    Ok(())
+}
+
+fn dead_letters(a: DeadLetterArgs) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut all = audit_sink::deadletter::read_all(&a.data.data_dir).with_context(|| {
+        format!(
+            "reading the dead-letter log in {}",
+            a.data.data_dir.display()
+        )
+    })?;
+    if let Some(n) = a.tail {
+        let skip = all.len().saturating_sub(n);
+        all.drain(..skip);
+    }
+    let mut out = std::io::stdout().lock();
+    let r = (|| -> std::io::Result<()> {
+        if a.output == "json" {
+            for d in &all {
+                serde_json::to_writer(&mut out, d)?;
+                writeln!(out)?;
+            }
+            return Ok(());
+        }
+        if all.is_empty() {
+            writeln!(out, "No dead letters in {}.", a.data.data_dir.display())?;
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{:<28}  {:<6}  {:<22}  {:<48}  BODY",
+            "TIME", "SCOPE", "SOURCE", "REASON"
+        )?;
+        for d in &all {
+            let body = String::from_utf8_lossy(&d.bytes()).replace(['\n', '\r'], " ");
+            let body: String = body.chars().take(60).collect();
+            let reason: String = d.reason.chars().take(48).collect();
+            writeln!(
+                out,
+                "{:<28}  {:<6}  {:<22}  {:<48}  {}",
+                d.time,
+                d.scope,
+                d.source.as_deref().unwrap_or("-"),
+                reason,
+                body
+            )?;
+        }
+        Ok(())
+    })();
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

@@ -1,0 +1,525 @@
+//! The ingest pipeline: write-ahead log with group commit, then the indexer.
+//!
+//! ```text
+//! handler ──WalRequest──▶ wal thread: append all queued requests, one fsync,
+//!                          reply 200s ──IndexJob──▶ indexer thread: dedup,
+//!                          add to day index, commit every interval,
+//!                          checkpoint, trim the log, feed /v1/follow
+//! ```
+//! [`Sink::reserve`] bounds the events acknowledged but not yet committed, so
+//! memory stays bounded and clients get 429 with `Retry-After` instead.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use audit_api::Event;
+use audit_api::fields::EventFields;
+use serde_json::value::RawValue;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::deadletter::{DeadLetter, DeadLetterLog};
+use crate::index::{DAY_MICROS, Partitions, Writers, prepare};
+use crate::metrics::Metrics;
+use crate::wal::{self, Wal, WalPos};
+
+/// How the pipeline is tuned.
+#[derive(Debug, Clone)]
+pub struct SinkOptions {
+    /// Data directory (`wal/`, `index/`, `dead-letters.jsonl`).
+    pub data_dir: PathBuf,
+    /// Longest time from 200 to searchable (index commit cadence).
+    pub commit_interval: Duration,
+    /// Events acknowledged but not yet committed beyond which ingest answers 429.
+    pub max_pending_events: usize,
+    /// Index writer memory per open day, bytes.
+    pub writer_memory: usize,
+    /// Indexing threads per open day.
+    pub writer_threads: usize,
+    /// Drop day partitions older than this.
+    pub retention: Option<Duration>,
+}
+
+impl SinkOptions {
+    /// Defaults for `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> SinkOptions {
+        SinkOptions {
+            data_dir: data_dir.into(),
+            commit_interval: Duration::from_millis(500),
+            max_pending_events: 200_000,
+            writer_memory: 128 * 1024 * 1024,
+            writer_threads: 2,
+            retention: None,
+        }
+    }
+}
+
+/// A validated event and its bytes as received.
+pub struct Accepted {
+    /// Parsed event.
+    pub event: Event,
+    /// Original JSON.
+    pub raw: Box<RawValue>,
+}
+
+/// An event streamed to `/v1/follow` subscribers once searchable.
+pub struct FollowItem {
+    /// Its queryable fields.
+    pub fields: EventFields,
+    /// Original JSON.
+    pub raw: Box<RawValue>,
+}
+
+/// Why an ingest did not become durable.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Too many events waiting for the index.
+    #[error("the indexer is behind; retry later")]
+    Overloaded,
+    /// The sink is shutting down.
+    #[error("the sink is shutting down")]
+    Closed,
+    /// Writing the log failed.
+    #[error("write-ahead log: {0}")]
+    Wal(String),
+}
+
+struct WalRequest {
+    events: Vec<Accepted>,
+    dead: Vec<DeadLetter>,
+    reply: oneshot::Sender<Result<(), String>>,
+}
+
+struct IndexJob {
+    events: Vec<Accepted>,
+    pos: WalPos,
+    acked: Instant,
+}
+
+/// State shared by the HTTP handlers and the pipeline threads.
+pub struct Shared {
+    /// The index partitions (for searches).
+    pub parts: Arc<Partitions>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Live stream of newly searchable events.
+    pub follow: broadcast::Sender<Arc<FollowItem>>,
+    pending: AtomicUsize,
+    max_pending: usize,
+    closing: AtomicBool,
+}
+
+impl Shared {
+    /// Events acknowledged but not yet searchable.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Relaxed)
+    }
+    /// Whether new ingest would be refused.
+    pub fn overloaded(&self) -> bool {
+        self.pending() >= self.max_pending
+    }
+    /// Whether shutdown started.
+    pub fn closing(&self) -> bool {
+        self.closing.load(Relaxed)
+    }
+}
+
+/// The running pipeline.
+pub struct Sink {
+    /// Shared state.
+    pub shared: Arc<Shared>,
+    wal_tx: Mutex<Option<mpsc::Sender<WalRequest>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    _lock: File,
+}
+
+/// Takes the data directory's lock file (released by the OS on exit, even on kill -9).
+fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
+    let path = dir.join("LOCK");
+    let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "data directory {} is in use by another audit-sink process; stop it first, or use another --data-dir",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
+impl Sink {
+    /// Opens the data directory, replays the write-ahead log into the index,
+    /// and starts the log writer and indexer threads.
+    pub fn open(opts: SinkOptions) -> anyhow::Result<Sink> {
+        let lock = lock_data_dir(&opts.data_dir)?;
+        let wal_dir = opts.data_dir.join("wal");
+        let parts = Arc::new(
+            Partitions::open(&opts.data_dir.join("index"))
+                .with_context(|| format!("opening the index in {}", opts.data_dir.display()))?,
+        );
+        let metrics = Arc::new(Metrics::default());
+        let mut writers = Writers::new(parts.clone(), opts.writer_memory, opts.writer_threads, 2);
+
+        // Replay what the index may not have committed.
+        let checkpoint = wal::read_checkpoint(&wal_dir)?;
+        let started = Instant::now();
+        let mut last = None;
+        let mut replayed = 0u64;
+        let mut new = 0u64;
+        let mut first_err = None;
+        wal::replay(&wal_dir, checkpoint, |payload, pos| {
+            last = Some(pos);
+            replayed += 1;
+            let parsed = std::str::from_utf8(payload)
+                .map_err(|e| e.to_string())
+                .and_then(|s| Event::from_json(s).map_err(|e| e.to_string()));
+            match parsed
+                .and_then(|e| prepare(&e, payload, &parts.fields).map_err(|e| e.to_string()))
+            {
+                Ok(p) => match writers.add(p) {
+                    Ok(true) => new += 1,
+                    Ok(false) => {}
+                    Err(e) => {
+                        first_err.get_or_insert(e.to_string());
+                    }
+                },
+                Err(e) => tracing::warn!(error = %e, "skipping unreadable write-ahead log record"),
+            }
+        })
+        .with_context(|| format!("replaying the write-ahead log in {}", wal_dir.display()))?;
+        if let Some(e) = first_err {
+            anyhow::bail!("indexing replayed events: {e}");
+        }
+        writers.commit().context("committing replayed events")?;
+        if let Some(pos) = last {
+            wal::write_checkpoint(&wal_dir, pos)?;
+            wal::delete_before(&wal_dir, pos)?;
+        }
+        if replayed > 0 {
+            tracing::info!(
+                replayed,
+                new,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "replayed write-ahead log"
+            );
+        }
+        metrics.events_indexed.fetch_add(new, Relaxed);
+
+        let wal = Wal::create(&wal_dir)?;
+        let dead = DeadLetterLog::open(&opts.data_dir)?;
+        let (follow, _) = broadcast::channel(4096);
+        let shared = Arc::new(Shared {
+            parts,
+            metrics,
+            follow,
+            pending: AtomicUsize::new(0),
+            max_pending: opts.max_pending_events,
+            closing: AtomicBool::new(false),
+        });
+        let (wal_tx, wal_rx) = mpsc::channel::<WalRequest>(1024);
+        let (idx_tx, idx_rx) = std_mpsc::channel::<IndexJob>();
+        let s1 = shared.clone();
+        let t1 = std::thread::Builder::new()
+            .name("audit-wal".into())
+            .spawn(move || wal_loop(wal, dead, wal_rx, idx_tx, s1))?;
+        let s2 = shared.clone();
+        let t2 = std::thread::Builder::new()
+            .name("audit-indexer".into())
+            .spawn(move || {
+                if let Err(e) = index_loop(writers, idx_rx, s2, opts, wal_dir) {
+                    tracing::error!(error = %e, "indexer stopped");
+                }
+            })?;
+        Ok(Sink {
+            shared,
+            wal_tx: Mutex::new(Some(wal_tx)),
+            threads: Mutex::new(vec![t1, t2]),
+            _lock: lock,
+        })
+    }
+
+    /// Reserves room for `n` events; fails when the indexer is too far behind.
+    pub fn reserve(&self, n: usize) -> Result<(), IngestError> {
+        if self.shared.closing() {
+            return Err(IngestError::Closed);
+        }
+        let before = self.shared.pending.fetch_add(n, Relaxed);
+        if before > 0 && before + n > self.shared.max_pending {
+            self.shared.pending.fetch_sub(n, Relaxed);
+            self.shared.metrics.overloaded.fetch_add(1, Relaxed);
+            return Err(IngestError::Overloaded);
+        }
+        self.shared
+            .metrics
+            .pending_events
+            .store((before + n) as u64, Relaxed);
+        Ok(())
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<WalRequest>, IngestError> {
+        self.wal_tx
+            .lock()
+            .expect("lock")
+            .clone()
+            .ok_or(IngestError::Closed)
+    }
+
+    fn release(&self, n: usize) {
+        self.shared.pending.fetch_sub(n, Relaxed);
+    }
+
+    /// Makes `events` (reserved with [`Sink::reserve`]) and `dead` letters
+    /// durable; returns once they are fsync'd.
+    pub async fn ingest(
+        &self,
+        events: Vec<Accepted>,
+        dead: Vec<DeadLetter>,
+    ) -> Result<(), IngestError> {
+        let n = events.len();
+        let (reply, rx) = oneshot::channel();
+        let tx = match self.sender() {
+            Ok(tx) => tx,
+            Err(e) => {
+                self.release(n);
+                return Err(e);
+            }
+        };
+        if tx
+            .send(WalRequest {
+                events,
+                dead,
+                reply,
+            })
+            .await
+            .is_err()
+        {
+            self.release(n);
+            return Err(IngestError::Closed);
+        }
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(IngestError::Wal(e)),
+            Err(_) => Err(IngestError::Closed),
+        }
+    }
+
+    /// Blocking variant of [`Sink::ingest`] for non-async callers (import).
+    pub fn ingest_blocking(
+        &self,
+        events: Vec<Accepted>,
+        dead: Vec<DeadLetter>,
+    ) -> Result<(), IngestError> {
+        let n = events.len();
+        let (reply, rx) = oneshot::channel();
+        let tx = match self.sender() {
+            Ok(tx) => tx,
+            Err(e) => {
+                self.release(n);
+                return Err(e);
+            }
+        };
+        if tx
+            .blocking_send(WalRequest {
+                events,
+                dead,
+                reply,
+            })
+            .is_err()
+        {
+            self.release(n);
+            return Err(IngestError::Closed);
+        }
+        match rx.blocking_recv() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(IngestError::Wal(e)),
+            Err(_) => Err(IngestError::Closed),
+        }
+    }
+
+    /// Stops accepting, drains the log writer and the indexer (final commit).
+    pub fn shutdown(&self) {
+        self.shared.closing.store(true, Relaxed);
+        self.wal_tx.lock().expect("lock").take();
+        let threads: Vec<_> = self.threads.lock().expect("lock").drain(..).collect();
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn wal_loop(
+    mut wal: Wal,
+    mut dead: DeadLetterLog,
+    mut rx: mpsc::Receiver<WalRequest>,
+    idx_tx: std_mpsc::Sender<IndexJob>,
+    shared: Arc<Shared>,
+) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < 512 {
+            match rx.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let result = (|| -> std::io::Result<WalPos> {
+            let mut bytes = 0u64;
+            let mut any_dead = false;
+            for r in &group {
+                for e in &r.events {
+                    wal.append(e.raw.get().as_bytes())?;
+                    bytes += e.raw.get().len() as u64 + 8;
+                }
+                for d in &r.dead {
+                    dead.append(d)?;
+                    any_dead = true;
+                }
+            }
+            if any_dead {
+                dead.sync()?;
+            }
+            let pos = wal.sync()?;
+            shared.metrics.wal_bytes.fetch_add(bytes, Relaxed);
+            Ok(pos)
+        })();
+        shared.metrics.wal_fsync.observe(started.elapsed());
+        match result {
+            Ok(pos) => {
+                let acked = Instant::now();
+                for r in group {
+                    let n = r.events.len() as u64;
+                    shared.metrics.events_accepted.fetch_add(n, Relaxed);
+                    let _ = idx_tx.send(IndexJob {
+                        events: r.events,
+                        pos,
+                        acked,
+                    });
+                    let _ = r.reply.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "write-ahead log append failed");
+                for r in group {
+                    shared.pending.fetch_sub(r.events.len(), Relaxed);
+                    let _ = r.reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+fn index_loop(
+    mut writers: Writers,
+    rx: std_mpsc::Receiver<IndexJob>,
+    shared: Arc<Shared>,
+    opts: SinkOptions,
+    wal_dir: PathBuf,
+) -> anyhow::Result<()> {
+    let fields = shared.parts.fields.clone();
+    let mut last_commit = Instant::now();
+    let mut uncommitted = 0usize;
+    let mut last_pos: Option<WalPos> = None;
+    let mut oldest_ack: Option<Instant> = None;
+    let mut follow_buf: Vec<Arc<FollowItem>> = Vec::new();
+    let mut last_retention = Instant::now() - Duration::from_secs(3600);
+    let mut cutoff_day = i64::MIN;
+    let mut disconnected = false;
+    loop {
+        if let Some(ret) = opts.retention
+            && last_retention.elapsed() >= Duration::from_secs(60)
+        {
+            last_retention = Instant::now();
+            let now = jiff::Timestamp::now().as_microsecond();
+            cutoff_day = (now - ret.as_micros() as i64).div_euclid(DAY_MICROS);
+            match writers.drop_before(cutoff_day) {
+                Ok(days) if !days.is_empty() => {
+                    tracing::info!(?days, "retention dropped day partitions")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "retention failed"),
+            }
+        }
+        let wait = opts.commit_interval.saturating_sub(last_commit.elapsed());
+        match rx.recv_timeout(wait.max(Duration::from_millis(1))) {
+            Ok(job) => {
+                let want_follow = shared.follow.receiver_count() > 0;
+                uncommitted += job.events.len();
+                oldest_ack.get_or_insert(job.acked);
+                for a in job.events {
+                    let p = match prepare(&a.event, a.raw.get().as_bytes(), &fields) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "event failed late validation");
+                            continue;
+                        }
+                    };
+                    if p.day < cutoff_day {
+                        shared.metrics.events_expired.fetch_add(1, Relaxed);
+                        continue;
+                    }
+                    if writers.add(p)? {
+                        shared.metrics.events_indexed.fetch_add(1, Relaxed);
+                        if want_follow {
+                            follow_buf.push(Arc::new(FollowItem {
+                                fields: EventFields::from_event(&a.event),
+                                raw: a.raw,
+                            }));
+                        }
+                    } else {
+                        shared.metrics.events_duplicate.fetch_add(1, Relaxed);
+                    }
+                }
+                last_pos = Some(job.pos);
+            }
+            Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => disconnected = true,
+        }
+        if last_commit.elapsed() >= opts.commit_interval || disconnected {
+            if uncommitted > 0 || writers.dirty() {
+                let started = Instant::now();
+                writers.commit()?;
+                shared.metrics.commit.observe(started.elapsed());
+                if let Some(pos) = last_pos {
+                    wal::write_checkpoint(&wal_dir, pos)?;
+                    wal::delete_before(&wal_dir, pos)?;
+                }
+                if let Some(t) = oldest_ack.take() {
+                    shared
+                        .metrics
+                        .index_lag_micros
+                        .store(t.elapsed().as_micros() as u64, Relaxed);
+                }
+                let left = shared
+                    .pending
+                    .fetch_sub(uncommitted, Relaxed)
+                    .saturating_sub(uncommitted);
+                shared.metrics.pending_events.store(left as u64, Relaxed);
+                uncommitted = 0;
+                for item in follow_buf.drain(..) {
+                    let _ = shared.follow.send(item);
+                }
+            }
+            last_commit = Instant::now();
+        }
+        if disconnected {
+            writers.close()?;
+            return Ok(());
+        }
+    }
+}

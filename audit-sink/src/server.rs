@@ -1,0 +1,736 @@
+//! The HTTP(S) server: ingest, search, stats, follow, health and metrics.
+//!
+//! One accept loop serves plain HTTP or TLS (rustls); with TLS the client
+//! certificate chain is attached to each request so ingest and search can
+//! check it against their own CA. Shutdown stops accepting, lets in-flight
+//! requests finish, ends follow streams, then drains the pipeline.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use audit_api::api::{
+    DEFAULT_LIMIT, ErrorBody, FollowParams, IngestResponse, MAX_LIMIT, SearchParams, StatsParams,
+};
+use audit_api::event::RawEventList;
+use audit_api::fields::Field;
+use audit_api::{Event, Query as AuditQuery, parse_query};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+
+use crate::auth::{Credentials, PeerCerts};
+use crate::deadletter::DeadLetter;
+use crate::index::SearchRequest;
+use crate::pipeline::{Accepted, IngestError, Sink, SinkOptions};
+
+/// Default request body limit (32 MiB): real 400-event batches at
+/// RequestResponse level exceed axum's 2 MB default.
+pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
+/// Ingest answers well inside the apiserver's 30 s webhook timeout.
+const INGEST_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Everything `audit-sink serve` is configured with.
+pub struct ServeOptions {
+    /// Address to listen on (port 0: any free port).
+    pub listen: SocketAddr,
+    /// TLS certificate and key (PEM).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Who may ingest.
+    pub ingest: Credentials,
+    /// Who may search.
+    pub search: Credentials,
+    /// Allow a non-loopback address without authentication.
+    pub insecure: bool,
+    /// Request body limit in bytes (also applied after gzip decoding).
+    pub max_body: usize,
+    /// Pipeline options.
+    pub sink: SinkOptions,
+}
+
+/// The peer's address.
+#[derive(Clone, Copy, Debug)]
+pub struct RemoteAddr(pub SocketAddr);
+
+/// Handler state.
+#[derive(Clone)]
+pub struct AppState {
+    sink: Arc<Sink>,
+    ingest: Credentials,
+    search: Credentials,
+    max_body: usize,
+    shutdown: watch::Receiver<bool>,
+}
+
+fn error(status: StatusCode, body: ErrorBody) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+fn retry_after(status: StatusCode, reason: &str, msg: &str, secs: u32) -> Response {
+    let mut r = error(status, ErrorBody::new(reason, msg));
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    r
+}
+
+fn unauthorized(what: &str) -> Response {
+    let mut r = error(
+        StatusCode::UNAUTHORIZED,
+        ErrorBody::new(
+            "unauthorized",
+            format!("{what} needs a valid bearer token or client certificate"),
+        ),
+    );
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn peer_of(req_ext: &http::Extensions) -> (PeerCerts, Option<SocketAddr>) {
+    (
+        req_ext.get::<PeerCerts>().cloned().unwrap_or_default(),
+        req_ext.get::<RemoteAddr>().map(|r| r.0),
+    )
+}
+
+/// Builds the router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(audit_api::EVENTS_PATH, post(ingest))
+        .route(audit_api::SEARCH_PATH, get(search))
+        .route(audit_api::STATS_PATH, get(stats))
+        .route(audit_api::FOLLOW_PATH, get(follow))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        // The webhook kubeconfig may name any path: any other POST is ingest.
+        .fallback(fallback)
+        .with_state(state)
+}
+
+async fn fallback(State(st): State<AppState>, req: http::Request<Body>) -> Response {
+    if req.method() == http::Method::POST {
+        return ingest(State(st), req).await;
+    }
+    error(
+        StatusCode::NOT_FOUND,
+        ErrorBody::new(
+            "not_found",
+            format!("no endpoint {} {}", req.method(), req.uri().path()),
+        ),
+    )
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    let s = &st.sink.shared;
+    if s.closing() {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    } else if s.overloaded() {
+        (StatusCode::SERVICE_UNAVAILABLE, "indexer behind").into_response()
+    } else {
+        (StatusCode::OK, "ok").into_response()
+    }
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    let s = st.sink.shared.clone();
+    let text = tokio::task::spawn_blocking(move || s.metrics.render(s.parts.num_docs()))
+        .await
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+fn too_large(limit: usize) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorBody::new(
+            "too_large",
+            format!(
+                "request body exceeds {limit} bytes; lower --audit-webhook-batch-max-size or raise --max-body-bytes"
+            ),
+        ),
+    )
+}
+
+async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    let (peer, remote) = peer_of(&parts.extensions);
+    if !st.ingest.allows(bearer(&parts.headers), &peer) {
+        tracing::warn!(remote = ?remote, "unauthenticated ingest refused");
+        return unauthorized("ingest");
+    }
+    let limit = st.max_body;
+    if let Some(len) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        && len > limit
+    {
+        st.sink.shared.metrics.reject("too_large", 1);
+        return too_large(limit);
+    }
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(e) => {
+            let is_limit = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit");
+            if is_limit {
+                st.sink.shared.metrics.reject("too_large", 1);
+                return too_large(limit);
+            }
+            return error(
+                StatusCode::BAD_REQUEST,
+                ErrorBody::new("bad_request", format!("reading the body: {e}")),
+            );
+        }
+    };
+    let source = remote.map(|r| r.to_string());
+    let gzip = parts
+        .headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    let body: Vec<u8> = if gzip || bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        let mut dec = flate2::read::GzDecoder::new(&bytes[..]).take(limit as u64 + 1);
+        if let Err(e) = dec.read_to_end(&mut out) {
+            return reject_body(
+                &st,
+                source,
+                &bytes,
+                format!("gzip body does not decode: {e}"),
+            )
+            .await;
+        }
+        if out.len() > limit {
+            st.sink.shared.metrics.reject("too_large", 1);
+            return too_large(limit);
+        }
+        out
+    } else {
+        bytes.to_vec()
+    };
+    let list = match RawEventList::from_slice(&body) {
+        Ok(l) => l,
+        Err(e) => {
+            return reject_body(
+                &st,
+                source,
+                &body,
+                format!("body is not an audit EventList: {e}"),
+            )
+            .await;
+        }
+    };
+    let m = &st.sink.shared.metrics;
+    m.events_received
+        .fetch_add(list.items.len() as u64, Relaxed);
+    let mut accepted = Vec::with_capacity(list.items.len());
+    let mut dead = Vec::new();
+    for raw in list.items {
+        match serde_json::from_str::<Event>(raw.get())
+            .map_err(|e| audit_api::EventError::Malformed(e.to_string()))
+            .and_then(|e| e.validate().map(|()| e))
+        {
+            Ok(event) => accepted.push(Accepted { event, raw }),
+            Err(e) => dead.push(DeadLetter::new(
+                "event",
+                e.to_string(),
+                source.clone(),
+                raw.get().as_bytes(),
+            )),
+        }
+    }
+    let (n_ok, n_bad) = (accepted.len() as u64, dead.len() as u64);
+    if let Err(e) = st.sink.reserve(accepted.len()) {
+        return ingest_error(e);
+    }
+    let sink = st.sink.clone();
+    let task = tokio::spawn(async move { sink.ingest(accepted, dead).await });
+    match tokio::time::timeout(INGEST_DEADLINE, task).await {
+        Ok(Ok(Ok(()))) => {
+            if n_bad > 0 {
+                m.reject("invalid_event", n_bad);
+                tracing::info!(remote = ?remote, rejected = n_bad, "invalid events kept in the dead-letter log");
+            }
+            axum::Json(IngestResponse {
+                accepted: n_ok,
+                rejected: n_bad,
+            })
+            .into_response()
+        }
+        Ok(Ok(Err(e))) => ingest_error(e),
+        Ok(Err(e)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::new("internal", e.to_string()),
+        ),
+        Err(_) => retry_after(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "the write-ahead log is slow; retry later",
+            5,
+        ),
+    }
+}
+
+fn ingest_error(e: IngestError) -> Response {
+    match e {
+        IngestError::Overloaded => retry_after(
+            StatusCode::TOO_MANY_REQUESTS,
+            "overloaded",
+            &e.to_string(),
+            1,
+        ),
+        IngestError::Closed => retry_after(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            &e.to_string(),
+            5,
+        ),
+        IngestError::Wal(_) => retry_after(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage",
+            &e.to_string(),
+            5,
+        ),
+    }
+}
+
+async fn reject_body(
+    st: &AppState,
+    source: Option<String>,
+    body: &[u8],
+    reason: String,
+) -> Response {
+    st.sink.shared.metrics.reject("bad_body", 1);
+    tracing::warn!(source = ?source, bytes = body.len(), reason = %reason, "rejected request body kept in the dead-letter log");
+    let d = DeadLetter::new("body", reason.clone(), source, body);
+    let sink = st.sink.clone();
+    let _ = tokio::spawn(async move { sink.ingest(Vec::new(), vec![d]).await }).await;
+    error(
+        StatusCode::BAD_REQUEST,
+        ErrorBody::new("bad_request", reason),
+    )
+}
+
+fn parse_q(q: Option<&str>) -> Result<AuditQuery, Response> {
+    parse_query(q.unwrap_or("")).map_err(|e| error(StatusCode::BAD_REQUEST, ErrorBody::from(&e)))
+}
+
+fn parse_range(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<(Option<i64>, Option<i64>), Response> {
+    let now = jiff::Timestamp::now();
+    let one = |name: &str, v: Option<&str>| -> Result<Option<i64>, Response> {
+        v.filter(|s| !s.is_empty())
+            .map(|s| {
+                audit_api::time::parse_time(s, now)
+                    .map(|t| t.as_microsecond())
+                    .map_err(|e| {
+                        error(
+                            StatusCode::BAD_REQUEST,
+                            ErrorBody::new("bad_request", format!("{name}: {e}")),
+                        )
+                    })
+            })
+            .transpose()
+    };
+    Ok((one("since", since)?, one("until", until)?))
+}
+
+fn bad_params(e: QueryRejection) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        ErrorBody::new("bad_request", e.body_text()),
+    )
+}
+
+fn search_auth(st: &AppState, headers: &HeaderMap, ext: &http::Extensions) -> Result<(), Response> {
+    let (peer, remote) = peer_of(ext);
+    if st.search.allows(bearer(headers), &peer) {
+        Ok(())
+    } else {
+        tracing::warn!(remote = ?remote, "unauthenticated search refused");
+        Err(unauthorized("search"))
+    }
+}
+
+async fn search(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ext: http::Extensions,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Response {
+    if let Err(r) = search_auth(&st, &headers, &ext) {
+        return r;
+    }
+    let Query(p) = match params {
+        Ok(p) => p,
+        Err(e) => return bad_params(e),
+    };
+    let query = match parse_q(p.q.as_deref()) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let (since, until) = match parse_range(p.since.as_deref(), p.until.as_deref()) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let cursor = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => match u64::from_str_radix(c, 16) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    ErrorBody::new(
+                        "bad_request",
+                        "cursor: not a value returned as `next` by a previous search",
+                    ),
+                );
+            }
+        },
+    };
+    let req = SearchRequest {
+        query,
+        since,
+        until,
+        limit: p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
+        cursor,
+    };
+    let shared = st.sink.shared.clone();
+    let started = Instant::now();
+    let res = tokio::task::spawn_blocking(move || shared.parts.search(&req)).await;
+    st.sink.shared.metrics.search.observe(started.elapsed());
+    match res {
+        Ok(Ok((events, next))) => {
+            let mut out = Vec::with_capacity(events.iter().map(Vec::len).sum::<usize>() + 64);
+            out.extend_from_slice(b"{\"events\":[");
+            for (i, e) in events.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(e);
+            }
+            out.extend_from_slice(b"],\"next\":");
+            match next {
+                Some(n) => out.extend_from_slice(format!("\"{n:x}\"").as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.push(b'}');
+            ([(header::CONTENT_TYPE, "application/json")], out).into_response()
+        }
+        Ok(Err(e)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::new("internal", e.to_string()),
+        ),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::new("internal", e.to_string()),
+        ),
+    }
+}
+
+async fn stats(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ext: http::Extensions,
+    params: Result<Query<StatsParams>, QueryRejection>,
+) -> Response {
+    if let Err(r) = search_auth(&st, &headers, &ext) {
+        return r;
+    }
+    let Query(p) = match params {
+        Ok(p) => p,
+        Err(e) => return bad_params(e),
+    };
+    let query = match parse_q(p.q.as_deref()) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let (since, until) = match parse_range(p.since.as_deref(), p.until.as_deref()) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let by = match p.by.as_deref().filter(|b| !b.is_empty()) {
+        None => None,
+        Some(b) => match Field::from_name(b) {
+            Some(f) => Some(f),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    ErrorBody::new(
+                        "bad_request",
+                        format!(
+                            "by: unknown field `{b}`; use one of {}",
+                            audit_api::fields::field_names().join(", ")
+                        ),
+                    ),
+                );
+            }
+        },
+    };
+    let interval = match p.interval.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match audit_api::time::parse_duration(s) {
+            Ok(d) if d.as_secs() > 0 => Some(d.as_micros() as i64),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    ErrorBody::new(
+                        "bad_request",
+                        format!("interval: invalid duration {s:?} (e.g. 5m, 1h, 1d)"),
+                    ),
+                );
+            }
+        },
+    };
+    let top = p.top.unwrap_or(10).clamp(1, 10_000);
+    let shared = st.sink.shared.clone();
+    let started = Instant::now();
+    let res = tokio::task::spawn_blocking(move || {
+        shared.parts.stats(&query, since, until, by, top, interval)
+    })
+    .await;
+    st.sink.shared.metrics.search.observe(started.elapsed());
+    match res {
+        Ok(Ok(s)) => axum::Json(s).into_response(),
+        Ok(Err(crate::index::IndexError::BadRequest(m))) => {
+            error(StatusCode::BAD_REQUEST, ErrorBody::new("bad_request", m))
+        }
+        Ok(Err(e)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::new("internal", e.to_string()),
+        ),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::new("internal", e.to_string()),
+        ),
+    }
+}
+
+async fn follow(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ext: http::Extensions,
+    params: Result<Query<FollowParams>, QueryRejection>,
+) -> Response {
+    if let Err(r) = search_auth(&st, &headers, &ext) {
+        return r;
+    }
+    let Query(p) = match params {
+        Ok(p) => p,
+        Err(e) => return bad_params(e),
+    };
+    let query = match parse_q(p.q.as_deref()) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let rx = st.sink.shared.follow.subscribe();
+    let stream = futures_util::stream::unfold(
+        (rx, query, st.shutdown.clone()),
+        |(mut rx, q, mut stop)| async move {
+            loop {
+                if *stop.borrow() {
+                    return None;
+                }
+                let item = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = stop.changed() => return None,
+                };
+                match item {
+                    Ok(item) => {
+                        if q.matches(&item.fields) {
+                            let raw = item.raw.get();
+                            let data = if raw.contains('\r') {
+                                serde_json::from_str::<serde_json::Value>(raw)
+                                    .map(|v| v.to_string())
+                                    .unwrap_or_default()
+                            } else {
+                                raw.to_string()
+                            };
+                            return Some((
+                                Ok::<_, Infallible>(SseEvent::default().data(data)),
+                                (rx, q, stop),
+                            ));
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        return Some((
+                            Ok(SseEvent::default().event("lagged").data(n.to_string())),
+                            (rx, q, stop),
+                        ));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Checks the listen/auth combination; returns a clear refusal.
+pub fn check_exposure(opts: &ServeOptions) -> anyhow::Result<()> {
+    let loopback = opts.listen.ip().is_loopback();
+    if !loopback && !opts.insecure {
+        for (what, c, flags) in [
+            ("ingest", &opts.ingest, "--token-file or --client-ca"),
+            (
+                "search",
+                &opts.search,
+                "--search-token-file or --search-client-ca",
+            ),
+        ] {
+            anyhow::ensure!(
+                c.is_configured(),
+                "refusing to listen on {} without authentication for {what}: give {flags} (with --tls-cert/--tls-key), or pass --insecure to accept unauthenticated requests",
+                opts.listen
+            );
+        }
+    }
+    anyhow::ensure!(
+        opts.tls.is_some() || (!opts.ingest.has_client_ca() && !opts.search.has_client_ca()),
+        "client certificate authentication (--client-ca, --search-client-ca) needs TLS: give --tls-cert and --tls-key"
+    );
+    Ok(())
+}
+
+/// Runs the server until `shutdown` resolves. `on_listening` gets the bound
+/// address and scheme (e.g. to print it).
+pub async fn serve(
+    opts: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+    on_listening: impl FnOnce(&str, SocketAddr),
+) -> anyhow::Result<()> {
+    check_exposure(&opts)?;
+    let tls = match &opts.tls {
+        Some((cert, key)) => {
+            let mut roots = opts.ingest.client_roots().to_vec();
+            roots.extend_from_slice(opts.search.client_roots());
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(
+                crate::auth::tls_config(cert, key, &roots)?,
+            )))
+        }
+        None => None,
+    };
+    let sink_opts = opts.sink.clone();
+    let sink = Arc::new(
+        tokio::task::spawn_blocking(move || Sink::open(sink_opts))
+            .await
+            .context("opening the sink")??,
+    );
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "listening on {}; is another process using it? choose another with --listen",
+                opts.listen
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    on_listening(scheme, addr);
+    tracing::info!(%addr, scheme, "audit-sink listening");
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let app = router(AppState {
+        sink: sink.clone(),
+        ingest: opts.ingest,
+        search: opts.search,
+        max_body: opts.max_body,
+        shutdown: stop_rx,
+    });
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let tls = tls.clone();
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let (peer, io): (PeerCerts, Box<dyn IoStream>) = match tls {
+                Some(acc) => {
+                    match tokio::time::timeout(Duration::from_secs(10), acc.accept(stream)).await {
+                        Ok(Ok(s)) => {
+                            let certs = s.get_ref().1.peer_certificates().map(|c| {
+                                Arc::new(c.iter().map(|x| x.clone().into_owned()).collect())
+                            });
+                            (PeerCerts(certs), Box::new(s))
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%remote, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    }
+                }
+                None => (PeerCerts(None), Box::new(stream)),
+            };
+            let svc = app.map_request(move |mut req: http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(peer.clone());
+                req.extensions_mut().insert(RemoteAddr(remote));
+                req
+            });
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(svc));
+            let _ = watcher.watch(conn.into_owned()).await;
+        });
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    drop(listener);
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(Duration::from_secs(25), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after 25 s; closing them");
+    }
+    let s = sink.clone();
+    tokio::task::spawn_blocking(move || s.shutdown()).await?;
+    tracing::info!("audit-sink stopped");
+    Ok(())
+}
+
+/// A byte stream a connection can be served over (TCP or TLS over TCP).
+trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> IoStream for T {}
