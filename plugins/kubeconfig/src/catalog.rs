@@ -1319,10 +1319,17 @@ fn check_teams(
         if entries.is_empty() {
             ck.error(&format!("{path}.clusters"), at, "the team lists no cluster");
         }
-        // Explicit names win over selectors; the first mention of a cluster wins.
-        let mut chosen: Vec<TeamCluster> = Vec::new();
+        // Clusters keep the order they are listed in; a cluster named
+        // explicitly takes that entry's namespace even if a selector listed it first.
+        let mut chosen: Vec<(TeamCluster, bool)> = Vec::new();
         let mut explicit: HashMap<&str, usize> = HashMap::new();
-        let mut selected: Vec<(String, Option<String>)> = Vec::new();
+        let add = |chosen: &mut Vec<(TeamCluster, bool)>, tc: TeamCluster, is_explicit: bool| {
+            match chosen.iter_mut().find(|(c, _)| c.cluster == tc.cluster) {
+                Some(existing) if is_explicit && !existing.1 => *existing = (tc, true),
+                Some(_) => {}
+                None => chosen.push((tc, is_explicit)),
+            }
+        };
         for (j, entry) in entries.iter().enumerate() {
             let e = &entry.value;
             let epath = format!("{path}.clusters[{j}]");
@@ -1350,10 +1357,11 @@ fn check_teams(
                         );
                     } else {
                         explicit.insert(&n.value, j);
-                        chosen.push(TeamCluster {
+                        let tc = TeamCluster {
                             cluster: n.value.clone(),
                             namespace: ns.or_else(|| team_ns.clone()),
-                        });
+                        };
+                        add(&mut chosen, tc, true);
                     }
                 }
                 (None, Some(s)) => match Selector::parse(&s.value) {
@@ -1368,7 +1376,11 @@ fn check_teams(
                             );
                         }
                         for c in matching {
-                            selected.push((c.name.clone(), ns.clone().or_else(|| team_ns.clone())));
+                            let tc = TeamCluster {
+                                cluster: c.name.clone(),
+                                namespace: ns.clone().or_else(|| team_ns.clone()),
+                            };
+                            add(&mut chosen, tc, false);
                         }
                     }
                     Err(err) => ck.error(&format!("{epath}.selector"), pos(s), err.to_string()),
@@ -1383,11 +1395,7 @@ fn check_teams(
                 ),
             }
         }
-        for (cluster, namespace) in selected {
-            if !chosen.iter().any(|c| c.cluster == cluster) {
-                chosen.push(TeamCluster { cluster, namespace });
-            }
-        }
+        let mut chosen: Vec<TeamCluster> = chosen.into_iter().map(|(c, _)| c).collect();
         // Fall back to the cluster's own default namespace.
         for tc in &mut chosen {
             if tc.namespace.is_none() {
@@ -1577,6 +1585,25 @@ teams:
                 .as_ref()
                 .unwrap()
                 .starts_with(b"-----BEGIN CERTIFICATE")
+        );
+    }
+
+    #[test]
+    fn listed_order_is_kept_and_explicit_entries_win() {
+        let yaml = GOOD.replace(
+            "      - name: dev\n        namespace: payments-dev\n      - selector: env=prod\n",
+            "      - selector: env=prod\n      - name: prod-eu\n        namespace: pay-eu\n",
+        );
+        assert_ne!(yaml, GOOD);
+        let (catalog, _) = load(&yaml).unwrap();
+        let got: Vec<(&str, Option<&str>)> = catalog.teams[0]
+            .clusters
+            .iter()
+            .map(|c| (c.cluster.as_str(), c.namespace.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [("prod-eu", Some("pay-eu")), ("prod-us", Some("payments"))]
         );
     }
 

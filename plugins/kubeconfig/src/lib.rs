@@ -8,8 +8,11 @@
 //! subcommands of the `kubectl-kubeconfig` binary.
 
 pub mod catalog;
+pub mod check;
 pub mod generate;
 pub mod merge;
 pub mod selector;
+pub mod serviceaccount;
+pub mod source;
 pub mod template;
 pub mod write;

@@ -349,9 +349,14 @@ fn differences(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The document as YAML text.
-pub fn to_yaml(doc: &Map<String, Value>) -> Result<String, serde_saphyr::ser::Error> {
-    serde_saphyr::to_string(doc)
+/// A value as YAML the way kubectl writes kubeconfigs: block style, long
+/// single-line values (base64 CA data, tokens) kept on one line, multi-line
+/// text as literal blocks.
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, serde_saphyr::ser::Error> {
+    let options = serde_saphyr::ser_options! {
+        folded_wrap_chars: 1_000_000,
+    };
+    serde_saphyr::to_string_with_options(value, options)
 }
 
 #[cfg(test)]

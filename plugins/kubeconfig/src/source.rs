@@ -1,0 +1,225 @@
+//! Where a catalog is read from: a file (or stdin), an `https://` URL, or a
+//! ConfigMap in a cluster.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kubectl_kit::KubeFlags;
+
+use crate::catalog::{self, BaseDir, Catalog, Report};
+
+/// The ConfigMap key read when `--configmap-key` is not given and the
+/// ConfigMap holds more than one key.
+pub const DEFAULT_CONFIGMAP_KEY: &str = "catalog.yaml";
+
+/// Where to read a catalog from.
+#[derive(Debug, Clone)]
+pub enum CatalogSource {
+    /// A file; `-` reads standard input.
+    File(PathBuf),
+    /// An `https://` URL.
+    Url(String),
+    /// A ConfigMap in the cluster of the given kubeconfig flags.
+    ConfigMap {
+        /// Its namespace.
+        namespace: String,
+        /// Its name.
+        name: String,
+        /// The data key holding the catalog.
+        key: Option<String>,
+        /// How to reach the cluster.
+        flags: KubeFlags,
+    },
+}
+
+impl CatalogSource {
+    /// `--catalog` text: a URL when it starts with `https://` or `http://`, else a path.
+    pub fn from_arg(arg: &str) -> CatalogSource {
+        if arg.starts_with("https://") || arg.starts_with("http://") {
+            CatalogSource::Url(arg.to_string())
+        } else {
+            CatalogSource::File(PathBuf::from(arg))
+        }
+    }
+
+    /// `--from-configmap NAMESPACE/NAME`.
+    pub fn configmap(
+        reference: &str,
+        key: Option<String>,
+        flags: KubeFlags,
+    ) -> Result<CatalogSource, kubectl_kit::KitError> {
+        match reference.split_once('/') {
+            Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+                Ok(CatalogSource::ConfigMap {
+                    namespace: ns.to_string(),
+                    name: name.to_string(),
+                    key,
+                    flags,
+                })
+            }
+            _ => Err(kubectl_kit::KitError::usage(format!(
+                "--from-configmap {reference:?}: expected NAMESPACE/NAME, e.g. platform/kubeconfig-catalog"
+            ))),
+        }
+    }
+}
+
+/// A catalog's text and what is needed to validate it.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The YAML text.
+    pub text: String,
+    /// How the source is named in messages.
+    pub name: String,
+    /// Where relative paths in the catalog are resolved.
+    pub base: BaseDir,
+}
+
+/// Options for fetching a catalog over HTTPS.
+#[derive(Debug, Clone, Default)]
+pub struct FetchOptions {
+    /// An extra CA bundle (PEM) to trust, besides the system's roots.
+    pub certificate_authority: Option<PathBuf>,
+    /// Timeout of the whole request.
+    pub timeout: Option<Duration>,
+}
+
+/// Reads the catalog's text.
+pub async fn fetch(source: &CatalogSource, options: &FetchOptions) -> anyhow::Result<Fetched> {
+    match source {
+        CatalogSource::File(path) if path.as_os_str() == "-" => {
+            let text = std::io::read_to_string(std::io::stdin())
+                .context("cannot read the catalog from standard input")?;
+            Ok(Fetched {
+                text,
+                name: "<stdin>".into(),
+                base: BaseDir::Dir(std::env::current_dir().unwrap_or_default()),
+            })
+        }
+        CatalogSource::File(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "cannot read catalog {}: check the --catalog path",
+                    path.display()
+                )
+            })?;
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."));
+            Ok(Fetched {
+                text,
+                name: path.display().to_string(),
+                base: BaseDir::Dir(dir),
+            })
+        }
+        CatalogSource::Url(url) => fetch_url(url, options).await,
+        CatalogSource::ConfigMap {
+            namespace,
+            name,
+            key,
+            flags,
+        } => fetch_configmap(namespace, name, key.as_deref(), flags).await,
+    }
+}
+
+async fn fetch_url(url: &str, options: &FetchOptions) -> anyhow::Result<Fetched> {
+    if !url.starts_with("https://") {
+        bail!(
+            "catalog URL {url} must use https: a catalog decides which servers and identity providers people trust"
+        );
+    }
+    let mut builder = reqwest::Client::builder()
+        .timeout(options.timeout.unwrap_or(Duration::from_secs(30)))
+        .user_agent(concat!("kubectl-kubeconfig/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = &options.certificate_authority {
+        let pem = std::fs::read(ca).with_context(|| {
+            format!(
+                "cannot read --catalog-certificate-authority {}",
+                ca.display()
+            )
+        })?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("{} is not a PEM certificate bundle", ca.display()))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    let client = builder.build().context("cannot set up the HTTPS client")?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!(error_chain(&e)))
+        .with_context(|| format!("cannot fetch catalog {url}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        bail!("cannot fetch catalog {url}: the server answered {status}");
+    }
+    let text = response
+        .text()
+        .await
+        .with_context(|| format!("cannot read catalog {url}"))?;
+    Ok(Fetched {
+        text,
+        name: url.to_string(),
+        base: BaseDir::None,
+    })
+}
+
+/// An error with its causes, as reqwest hides the interesting part (TLS, DNS) in them.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let s = cause.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+async fn fetch_configmap(
+    namespace: &str,
+    name: &str,
+    key: Option<&str>,
+    flags: &KubeFlags,
+) -> anyhow::Result<Fetched> {
+    let client = flags.client().await?;
+    let api: kube::Api<ConfigMap> = kube::Api::namespaced(client, namespace);
+    let what = format!("get configmap {name:?} in namespace {namespace:?}");
+    let cm = api
+        .get(name)
+        .await
+        .map_err(|e| kubectl_kit::api_error(e, &what))?;
+    let data = cm.data.unwrap_or_default();
+    let chosen = match key {
+        Some(k) => k.to_string(),
+        None if data.len() == 1 => data.keys().next().cloned().unwrap_or_default(),
+        None => DEFAULT_CONFIGMAP_KEY.to_string(),
+    };
+    let text = data.get(&chosen).cloned().ok_or_else(|| {
+        anyhow::anyhow!(
+            "configmap {namespace}/{name} has no key {chosen:?} (keys: {}); pass --configmap-key",
+            data.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    Ok(Fetched {
+        text,
+        name: format!("configmap/{name} -n {namespace} (key {chosen})"),
+        base: BaseDir::None,
+    })
+}
+
+/// Parses and validates fetched text: the catalog and its warnings, or an
+/// error holding the full [`Report`] (or the YAML error).
+pub fn load(fetched: &Fetched) -> anyhow::Result<(Catalog, Report)> {
+    let parsed = catalog::parse(&fetched.text, &fetched.name)?;
+    catalog::validate(&parsed, &fetched.base, &fetched.name).map_err(anyhow::Error::new)
+}
