@@ -222,6 +222,23 @@ async fn read_body(req: Request<Incoming>) -> Result<bytes::Bytes, ApiError> {
     }
 }
 
+/// The request body as JSON, decoding kubectl's protobuf bodies.
+async fn read_object(req: Request<Incoming>) -> Result<Value, ApiError> {
+    let protobuf = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with(crate::proto::CONTENT_TYPE));
+    let body = read_body(req).await?;
+    if protobuf {
+        crate::proto::decode(&body).map_err(|e| {
+            ApiError::bad_request(format!("unable to decode the protobuf request body: {e}"))
+        })
+    } else {
+        parse_json_body(&body)
+    }
+}
+
 fn parse_json_body(body: &[u8]) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
@@ -266,18 +283,18 @@ async fn resource_request(
         rr.subresource.as_str(),
     ) {
         ("authentication.k8s.io", "v1", "selfsubjectreviews", "") if rr.verb == "create" => {
-            let _ = read_body(req).await?;
+            let _ = read_object(req).await?;
             Ok(json_response(201, &self_subject_review(user)))
         }
         ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "") if rr.verb == "create" => {
-            let body = parse_json_body(&read_body(req).await?)?;
+            let body = read_object(req).await?;
             Ok(json_response(
                 201,
                 &self_subject_access_review(shared, user, body),
             ))
         }
         ("", "v1", "serviceaccounts", "token") if rr.verb == "create" => {
-            let body = parse_json_body(&read_body(req).await?)?;
+            let body = read_object(req).await?;
             token_request(shared, &rr, body).map(|v| json_response(201, &v))
         }
         ("", "v1", "services", "proxy") => crate::proxy::forward(shared, &rr, req, query).await,
@@ -344,11 +361,11 @@ async fn object_request(
             Ok(json_response(200, &list_body(rt, items, rv)))
         }
         "create" => {
-            let body = parse_json_body(&read_body(req).await?)?;
+            let body = read_object(req).await?;
             create(shared, rt, namespace, body).map(|v| json_response(201, &v))
         }
         "update" => {
-            let body = parse_json_body(&read_body(req).await?)?;
+            let body = read_object(req).await?;
             update(shared, rt, namespace, &rr.name, body).map(|v| json_response(200, &v))
         }
         "delete" => {

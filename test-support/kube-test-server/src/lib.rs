@@ -59,6 +59,7 @@ mod discovery;
 mod kubeconfig;
 mod oidc;
 mod pki;
+mod proto;
 mod proxy;
 mod request_info;
 mod selector;

@@ -170,3 +170,119 @@ fn kubectl_lists_across_namespaces() {
     assert_eq!(&rows[1][..2], ["dev", "cache"]);
     assert_eq!(&rows[2][..2], ["prod", "db"]);
 }
+#[test]
+fn kubectl_create_token_and_use_it() {
+    let (server, dir) = seeded();
+    server.insert_service_account(k8s_openapi::api::core::v1::ServiceAccount {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: Some("deployer".into()),
+            namespace: Some("prod".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    server.allow("alice", &["create"], &["serviceaccounts/token"], "prod");
+    server.allow(
+        "system:serviceaccount:prod:deployer",
+        &["get"],
+        &["secrets"],
+        "prod",
+    );
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let out = kubectl(
+        &kc,
+        dir.path(),
+        &[
+            "create",
+            "token",
+            "deployer",
+            "-n",
+            "prod",
+            "--duration",
+            "20m",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    use base64::Engine as _;
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        1200
+    );
+    assert_eq!(claims["sub"], "system:serviceaccount:prod:deployer");
+
+    let sa_kc = server.write_kubeconfig(
+        dir.path(),
+        &KubeconfigOpts::token(token).context("deployer"),
+    );
+    let out = kubectl(
+        &sa_kc,
+        dir.path(),
+        &["get", "secret", "db", "-n", "prod", "-o", "json"],
+    );
+    assert_eq!(stdout_json(&out)["metadata"]["name"], "db");
+}
+
+#[test]
+fn kubectl_auth_can_i() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let yes = kubectl(
+        &kc,
+        dir.path(),
+        &["auth", "can-i", "get", "secrets", "-n", "prod"],
+    );
+    assert_eq!(String::from_utf8_lossy(&yes.stdout).trim(), "yes");
+    assert!(yes.status.success());
+    let no = kubectl(
+        &kc,
+        dir.path(),
+        &["auth", "can-i", "get", "secrets", "-n", "dev"],
+    );
+    assert_eq!(String::from_utf8_lossy(&no.stdout).trim(), "no");
+    assert!(!no.status.success());
+}
+
+#[test]
+fn kubectl_creates_secrets() {
+    let (server, dir) = seeded();
+    server.allow("alice", &["create"], &["secrets"], "prod");
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let args = [
+        "create",
+        "secret",
+        "generic",
+        "fresh",
+        "-n",
+        "prod",
+        "--from-literal=user=admin",
+    ];
+    let out = kubectl(&kc, dir.path(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored: k8s_openapi::api::core::v1::Secret = server.get("prod", "fresh").unwrap();
+    assert_eq!(stored.data.unwrap()["user"].0, b"admin");
+    assert_eq!(stored.type_.as_deref(), Some("Opaque"));
+
+    let again = kubectl(&kc, dir.path(), &args);
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains(r#"secrets "fresh" already exists"#),
+        "{stderr}"
+    );
+}
