@@ -70,38 +70,47 @@ fn non_interactive(grant: Grant, needs: &str) -> anyhow::Error {
     )
 }
 
+/// Whether the configured login can happen at all here: flows that need the
+/// terminal are refused when kubectl runs us non-interactively, and browser
+/// flows too when no browser can appear (no `--browser-command`, `$BROWSER`
+/// or desktop session), rather than waiting for a login nobody can see.
+pub fn ensure_login_possible(settings: &Settings, terminal: Terminal) -> anyhow::Result<()> {
+    if terminal.may_prompt {
+        return Ok(());
+    }
+    let browser = settings.browser.can_open_without_terminal();
+    match settings.grant {
+        Grant::Authcode if !browser => Err(non_interactive(Grant::Authcode, "a browser")),
+        Grant::DeviceCode if !browser => Err(non_interactive(
+            Grant::DeviceCode,
+            "a browser or a terminal",
+        )),
+        Grant::AuthcodeKeyboard => Err(non_interactive(
+            Grant::AuthcodeKeyboard,
+            "a terminal to paste the code into",
+        )),
+        Grant::Password if settings.username.is_none() || settings.password.is_none() => {
+            Err(non_interactive(
+                Grant::Password,
+                "a terminal to ask for the username and password",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Logs in with the configured grant.
 pub async fn login(
     settings: &Settings,
     provider: &Provider,
     terminal: Terminal,
 ) -> anyhow::Result<Tokens> {
+    ensure_login_possible(settings, terminal)?;
     match settings.grant {
-        Grant::Authcode => {
-            if !terminal.may_prompt && !settings.browser.can_open_without_terminal() {
-                return Err(non_interactive(Grant::Authcode, "a browser"));
-            }
-            authcode_browser(settings, provider).await
-        }
-        Grant::AuthcodeKeyboard => {
-            if !terminal.may_prompt {
-                return Err(non_interactive(
-                    Grant::AuthcodeKeyboard,
-                    "a terminal to paste the code into",
-                ));
-            }
-            authcode_keyboard(settings, provider).await
-        }
-        Grant::DeviceCode => {
-            if !terminal.may_prompt && !settings.browser.can_open_without_terminal() {
-                return Err(non_interactive(
-                    Grant::DeviceCode,
-                    "a browser or a terminal",
-                ));
-            }
-            device_code(settings, provider).await
-        }
-        Grant::Password => password(settings, provider, terminal).await,
+        Grant::Authcode => authcode_browser(settings, provider).await,
+        Grant::AuthcodeKeyboard => authcode_keyboard(settings, provider).await,
+        Grant::DeviceCode => device_code(settings, provider).await,
+        Grant::Password => password(settings, provider).await,
         Grant::ClientCredentials => client_credentials(settings, provider).await,
     }
 }
@@ -376,18 +385,7 @@ async fn device_code(settings: &Settings, provider: &Provider) -> anyhow::Result
     }
 }
 
-async fn password(
-    settings: &Settings,
-    provider: &Provider,
-    terminal: Terminal,
-) -> anyhow::Result<Tokens> {
-    let needs_prompt = settings.username.is_none() || settings.password.is_none();
-    if needs_prompt && !terminal.may_prompt {
-        return Err(non_interactive(
-            Grant::Password,
-            "a terminal to ask for the username and password",
-        ));
-    }
+async fn password(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
     let username = match &settings.username {
         Some(u) => u.clone(),
         None => {

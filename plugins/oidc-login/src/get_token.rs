@@ -103,6 +103,14 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
     let terminal = Terminal {
         may_prompt: info.may_prompt(),
     };
+    if cached
+        .as_ref()
+        .and_then(|e| e.refresh_token.as_ref())
+        .is_none()
+    {
+        // Nothing to refresh with: fail before any network if no login can happen here.
+        flow::ensure_login_possible(&settings, terminal)?;
+    }
     let tokens = runtime.block_on(async {
         let http = provider::http_client(&settings.http)?;
         let provider = Provider::discover(

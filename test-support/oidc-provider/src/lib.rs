@@ -226,6 +226,9 @@ pub struct Stats {
     pub grants: BTreeMap<String, u64>,
     /// Failed token requests by `grant_type`.
     pub grant_errors: BTreeMap<String, u64>,
+    /// Token requests by their `Origin` header (when they had one).
+    #[serde(default)]
+    pub token_request_origins: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -601,6 +604,25 @@ impl OidcProvider {
     pub fn reset_stats(&self) -> Result<(), Error> {
         let http = self.http.clone();
         let url = format!("{}/test/stats/reset", self.issuer);
+        in_plain_thread(move || {
+            http.post(&url)
+                .send()
+                .and_then(|r| r.error_for_status())
+                .map(|_| ())
+                .map_err(|e| Error::Http(format!("POST {url}: {e}")))
+        })
+    }
+
+    /// From now on (`true`) or no longer, token responses carry an id_token
+    /// whose payload was changed after signing (`sub` = `mallory`): a client
+    /// that checks signatures must refuse it.
+    pub fn tamper_id_tokens(&self, enabled: bool) -> Result<(), Error> {
+        let http = self.http.clone();
+        let url = format!(
+            "{}/test/tamper?enabled={}",
+            self.issuer,
+            if enabled { 1 } else { 0 }
+        );
         in_plain_thread(move || {
             http.post(&url)
                 .send()

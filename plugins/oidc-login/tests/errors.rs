@@ -1,0 +1,217 @@
+//! What goes wrong ends with a clear message and a non-zero exit, and nothing
+//! on stdout.
+
+mod common;
+
+use common::*;
+use oidc_test_provider::OidcProvider;
+
+fn expect_failure(args: &[String], exec_info: &str, needles: &[&str]) -> String {
+    let out = run(args, exec_info);
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "stdout stays empty on failure");
+    for needle in needles {
+        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    }
+    stderr
+}
+
+fn replace_flag(args: &mut [String], prefix: &str, value: String) {
+    let arg = args.iter_mut().find(|a| a.starts_with(prefix)).unwrap();
+    *arg = value;
+}
+
+#[test]
+fn wrong_issuer_wrong_ca_and_unreachable_issuer() {
+    let setup = Setup::new(OidcProvider::builder());
+    // The provider's own address under another name: its discovery names another issuer.
+    let mut args = setup.password_args();
+    let other_name = setup.provider.issuer().replace("127.0.0.1", "localhost");
+    replace_flag(
+        &mut args,
+        "--oidc-issuer-url=",
+        format!("--oidc-issuer-url={other_name}"),
+    );
+    expect_failure(
+        &args,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["says its issuer is", "--oidc-issuer-url"],
+    );
+
+    // A CA that did not sign the provider's certificate.
+    let other_ca = OidcProvider::builder().start().unwrap();
+    let mut args = setup.password_args();
+    replace_flag(
+        &mut args,
+        "--certificate-authority=",
+        format!(
+            "--certificate-authority={}",
+            other_ca.ca_file().unwrap().display()
+        ),
+    );
+    expect_failure(
+        &args,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["cannot reach the provider", "certificate"],
+    );
+
+    // Nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut args = setup.password_args();
+    replace_flag(
+        &mut args,
+        "--oidc-issuer-url=",
+        format!("--oidc-issuer-url=https://127.0.0.1:{port}"),
+    );
+    expect_failure(
+        &args,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["cannot reach the provider", &port.to_string()],
+    );
+    assert_eq!(setup.provider.stats().unwrap().token_requests_total(), 0);
+}
+
+#[test]
+fn denied_consent_is_reported() {
+    let setup = Setup::new(OidcProvider::builder());
+    expect_failure(
+        &setup.authcode_args(&["--deny"]),
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["denied", "access_denied"],
+    );
+    assert!(setup.cache_files().is_empty());
+}
+
+#[test]
+fn expired_device_code_is_reported() {
+    let setup = Setup::new(OidcProvider::builder().http().device_code_ttl(2));
+    let mut args = setup.args();
+    // Nobody approves the login; the code runs out.
+    args.extend([
+        "--grant-type=device-code".to_string(),
+        "--skip-open-browser".to_string(),
+    ]);
+    expect_failure(
+        &args,
+        EXEC_INFO_V1_INTERACTIVE,
+        &["device code expired", "run the command again"],
+    );
+}
+
+#[test]
+fn tampered_id_token_is_refused_at_login_and_at_refresh() {
+    let setup = Setup::new(OidcProvider::builder());
+    setup.provider.tamper_id_tokens(true).unwrap();
+    expect_failure(
+        &setup.password_args(),
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["signature does not verify"],
+    );
+    assert!(
+        setup.cache_files().is_empty(),
+        "nothing unverified is cached"
+    );
+
+    setup.provider.tamper_id_tokens(false).unwrap();
+    let (first, _) = get_token(&setup.password_args(), EXEC_INFO_V1_NONINTERACTIVE);
+    setup.provider.tamper_id_tokens(true).unwrap();
+    let mut force = setup.password_args();
+    force.push("--force-refresh".into());
+    // The refresh answer is refused, and so is the fallback login's.
+    let stderr = expect_failure(
+        &force,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["signature does not verify"],
+    );
+    assert!(stderr.contains("Could not refresh the token"), "{stderr}");
+    setup.provider.tamper_id_tokens(false).unwrap();
+    let (again, _) = get_token(&setup.password_args(), EXEC_INFO_V1_NONINTERACTIVE);
+    assert_eq!(
+        token_of(&again),
+        token_of(&first),
+        "the good cached token was kept"
+    );
+}
+
+#[test]
+fn non_interactive_kubectl_gets_an_error_instead_of_a_prompt_or_a_hang() {
+    let setup = Setup::new(OidcProvider::builder().http());
+    let before = setup.provider.stats().unwrap().requests;
+    let mut keyboard = setup.args();
+    keyboard.push("--grant-type=authcode-keyboard".into());
+    expect_failure(
+        &keyboard,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["non-interactively", "authcode-keyboard"],
+    );
+    // No browser command, no desktop session: no browser can appear.
+    let mut authcode = setup.args();
+    authcode.push("--listen-address=127.0.0.1:0".into());
+    expect_failure(
+        &authcode,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["non-interactively", "--browser-command"],
+    );
+    assert_eq!(
+        setup.provider.stats().unwrap().requests,
+        before,
+        "not even discovery"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_flag() {
+    let out = run(
+        &[
+            "get-token".into(),
+            "--oidc-issuer-url=https://i".into(),
+            "--oidc-clientid=x".into(),
+        ],
+        EXEC_INFO_V1_NONINTERACTIVE,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("--oidc-clientid"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let out = run(
+        &["get-token".into(), "--oidc-issuer-url=https://i".into()],
+        EXEC_INFO_V1_NONINTERACTIVE,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("--oidc-client-id is missing"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    let out = run(
+        &[
+            "get-token".into(),
+            "--oidc-issuer-url=https://i".into(),
+            "--oidc-client-id=c".into(),
+        ],
+        r#"{"apiVersion":"client.authentication.k8s.io/v1alpha1"}"#,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("v1alpha1"), "{}", stderr_of(&out));
+
+    let out = run(
+        &[
+            "get-token".into(),
+            "--oidc-issuer-url=https://i".into(),
+            "--oidc-client-id=c".into(),
+            "--grant-type=implicit".into(),
+        ],
+        EXEC_INFO_V1_NONINTERACTIVE,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_of(&out).contains("implicit"), "{}", stderr_of(&out));
+}
