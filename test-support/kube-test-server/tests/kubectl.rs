@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::secret;
-use kube_test_server::{KubeTestServer, KubeconfigOpts, User};
+use kube_test_server::{ExecConfig, KubeTestServer, KubeconfigOpts, User};
 use serde_json::Value;
 
 fn kubectl(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
@@ -284,5 +284,72 @@ fn kubectl_creates_secrets() {
     assert!(
         stderr.contains(r#"secrets "fresh" already exists"#),
         "{stderr}"
+    );
+}
+
+#[test]
+fn kubectl_runs_the_exec_stanza_of_a_written_kubeconfig() {
+    let (server, dir) = seeded();
+    let plugin = dir.path().join("credential-plugin");
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\nprintf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"%s\"}}' \"$TOKEN_FROM_ENV\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut exec = ExecConfig::new(plugin.display().to_string(), ["get-token"]);
+    exec.env = vec![("TOKEN_FROM_ENV".into(), "alice-token".into())];
+    exec.interactive_mode = "Never".into();
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::exec(exec).namespace("prod"));
+    let out = kubectl(&kc, dir.path(), &["get", "secret", "db", "-o", "json"]);
+    assert_eq!(stdout_json(&out)["metadata"]["name"], "db");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.bearer_token_seen.as_deref() == Some("alice-token")
+                && r.user.as_deref() == Some("alice"))
+    );
+}
+
+#[test]
+fn kubectl_reaches_a_service_through_the_proxy() {
+    let (server, dir) = seeded();
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = upstream.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        let (mut stream, _) = upstream.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap();
+        let request_line = String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let body = format!("{{\"seen\":{:?}}}", request_line);
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+    });
+    server.add_service_proxy("audit", "audit-sink", 8080, addr.to_string());
+    server.allow("alice", &["get"], &["services/proxy"], "audit");
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token"));
+    let out = kubectl(
+        &kc,
+        dir.path(),
+        &[
+            "get",
+            "--raw",
+            "/api/v1/namespaces/audit/services/audit-sink:8080/proxy/v1/search?q=user%3Dalice",
+        ],
+    );
+    assert_eq!(
+        stdout_json(&out)["seen"],
+        "GET /v1/search?q=user%3Dalice HTTP/1.1"
     );
 }
