@@ -51,7 +51,7 @@ impl SinkOptions {
         SinkOptions {
             data_dir: data_dir.into(),
             commit_interval: Duration::from_millis(500),
-            max_pending_events: 200_000,
+            max_pending_events: 100_000,
             writer_memory: 128 * 1024 * 1024,
             writer_threads: 2,
             retention: None,
