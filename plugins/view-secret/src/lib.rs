@@ -11,9 +11,15 @@
 
 pub mod binary;
 pub mod certs;
+pub mod cli;
+pub mod cluster;
 pub mod detect;
 pub mod docker;
 pub mod helm;
+pub mod manifest;
+pub mod picker;
 pub mod render;
 pub mod style;
+pub mod suggest;
 pub mod values;
+pub mod view;
