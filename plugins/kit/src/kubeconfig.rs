@@ -193,6 +193,9 @@ impl KubeFlags {
                 ),
             })?;
         config.default_namespace = resolved.namespace.clone();
+        // kube retries 429/503/504 for up to many minutes; a command-line tool
+        // must fail promptly with the server's answer instead.
+        config.default_retry = false;
         if let Some(timeout) = self.request_timeout.filter(|t| !t.is_zero()) {
             config.read_timeout = Some(timeout);
             config.connect_timeout = Some(timeout);
