@@ -1,0 +1,69 @@
+//! The authorization code login in a real browser: headless Chromium (Debian's
+//! `chromium`, driven by playwright-core) through the provider's real login
+//! and consent pages, redirected to our loopback listener.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use oidc_test_provider::{ALICE, OidcProvider, fixture_dir};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[test]
+fn authcode_login_in_headless_chromium() {
+    if !Path::new(CHROMIUM).exists() {
+        println!(
+            "SKIPPED authcode_login_in_headless_chromium: {CHROMIUM} is missing (apt-get install -y chromium)"
+        );
+        eprintln!(
+            "SKIPPED authcode_login_in_headless_chromium: {CHROMIUM} is missing (apt-get install -y chromium)"
+        );
+        return;
+    }
+    let setup = Setup::new(OidcProvider::builder().interactive());
+    let done = setup.cache.path().join("chromium-done");
+    let script = fixture_dir().join("chromium-login.mjs");
+    let mut args = setup.args();
+    args.extend([
+        "--listen-address=127.0.0.1:0".to_string(),
+        "--authentication-timeout-sec=90".to_string(),
+        format!(
+            "--browser-command=node {} --login {} --done {}",
+            script.display(),
+            ALICE.id,
+            done.display()
+        ),
+    ]);
+    let out = plugin(&args, EXEC_INFO_V1_NONINTERACTIVE)
+        .env("CHROMIUM", CHROMIUM)
+        .output()
+        .unwrap();
+    // The browser closes on its own after the loopback page; wait for it so
+    // no Chromium outlives the test.
+    let started = Instant::now();
+    while !done.exists() && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(std::fs::read_to_string(&done).unwrap_or_default(), "ok");
+    let credential: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let claims = claims(&token_of(&credential));
+    assert_eq!(claims["sub"], ALICE.id);
+    assert_eq!(claims["email"], ALICE.email);
+    let stats = setup.provider.stats().unwrap();
+    assert_eq!(stats.grants_for("authorization_code"), 1);
+    // The real pages were shown: the login form and the consent form were posted.
+    assert!(
+        stats
+            .routes
+            .get("POST /interaction/*")
+            .copied()
+            .unwrap_or(0)
+            >= 2,
+        "{:?}",
+        stats.routes
+    );
+}
