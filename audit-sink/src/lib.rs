@@ -8,14 +8,23 @@
 //! (auditID, stage, stageTimestamp), and commits on a short cadence; after a
 //! crash the log is replayed. Searches, stats and live follow are answered
 //! from the index with the query language of `audit-api` ([`query`]).
+//!
+//! With `default-features = false` (no `server` feature) the crate is the
+//! index, pipeline and generator without the HTTP server or command line: a
+//! tool can open a copied data directory read-only with
+//! [`index::Partitions::open`] and call [`index::Partitions::search`] /
+//! [`index::Partitions::stats`].
 
+#[cfg(feature = "server")]
 pub mod auth;
 pub mod deadletter;
+#[cfg(feature = "server")]
 pub mod import;
 pub mod index;
 pub mod metrics;
 pub mod pipeline;
 pub mod query;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod testgen;
 pub mod wal;

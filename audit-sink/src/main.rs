@@ -29,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Receive audit EventLists over HTTP(S) and answer searches.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import audit log files (JSON lines, optionally gzip'd) into the data directory.
     Import(ImportArgs),
     /// Show what was rejected and why (the dead-letter log).
@@ -148,7 +148,7 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(a) => serve(a),
+        Command::Serve(a) => serve(*a),
         Command::Import(a) => {
             init_logs(false);
             import(a)

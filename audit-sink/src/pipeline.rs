@@ -461,14 +461,17 @@ fn index_loop(
                 let want_follow = shared.follow.receiver_count() > 0;
                 uncommitted += job.events.len();
                 oldest_ack.get_or_insert(job.acked);
+                let mut batch: Vec<(crate::index::Prepared, Accepted)> =
+                    Vec::with_capacity(job.events.len());
                 for a in job.events {
-                    let p = match prepare(&a.event, a.raw.get().as_bytes(), &fields) {
-                        Ok(p) => p,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "event failed late validation");
-                            continue;
-                        }
-                    };
+                    match prepare(&a.event, a.raw.get().as_bytes(), &fields) {
+                        Ok(p) => batch.push((p, a)),
+                        Err(e) => tracing::warn!(error = %e, "event failed late validation"),
+                    }
+                }
+                // Group by day: switching between day partitions can cost a commit.
+                batch.sort_by_key(|(p, _)| p.day);
+                for (p, a) in batch {
                     if p.day < cutoff_day {
                         shared.metrics.events_expired.fetch_add(1, Relaxed);
                         continue;

@@ -87,7 +87,6 @@ pub fn events(
             );
             let decision = if code == 403 { "forbid" } else { "allow" };
             let ip = format!("10.0.{}.{}", rng.next_u64() % 4, 1 + rng.next_u64() % 200);
-            let api_version = if group.is_empty() { "v1".to_string() } else { "v1".to_string() };
             let prefix = if group.is_empty() { "/api/v1".to_string() } else { format!("/apis/{group}/v1") };
             let mut ev = serde_json::json!({
                 "level": match level { Level::Metadata => "Metadata", Level::RequestResponse => "RequestResponse" },
@@ -98,7 +97,7 @@ pub fn events(
                 "user": {"username": user, "groups": ["system:authenticated", if user.starts_with("system:serviceaccount") {"system:serviceaccounts"} else {"developers"}]},
                 "sourceIPs": [ip],
                 "userAgent": format!("kubectl/v1.32.{} (linux/amd64) kubernetes/abc", i % 4),
-                "objectRef": {"resource": resource, "namespace": ns, "name": name, "apiGroup": group, "apiVersion": api_version},
+                "objectRef": {"resource": resource, "namespace": ns, "name": name, "apiGroup": group, "apiVersion": "v1"},
                 "responseStatus": {"metadata": {}, "code": code},
                 "requestReceivedTimestamp": t.to_string(),
                 "stageTimestamp": t2.to_string(),
