@@ -770,6 +770,14 @@ fn check_https_url(
     what: &str,
     ck: &mut Checker,
 ) -> bool {
+    if !text.contains("://") && !text.contains(char::is_whitespace) {
+        ck.error(
+            path,
+            at,
+            format!("{what} {text:?} must use https: write it as https://{text}"),
+        );
+        return false;
+    }
     match url::Url::parse(text) {
         Err(e) => {
             ck.error(path, at, format!("{what} {text:?} is not a valid URL: {e}"));
