@@ -11,7 +11,7 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 
 use crate::RecordedRequest;
-use crate::auth::{Attributes, TokenEntry, User, authorize, forbidden_reason};
+use crate::auth::{Attributes, TokenEntry, User, authorize, forbidden_reason, matching_audiences};
 use crate::discovery;
 use crate::request_info::{self, RequestInfo, ResourceRequest};
 use crate::selector::{self, Selector};
@@ -93,23 +93,37 @@ async fn authenticate(
     let Some(token) = token else {
         return Ok(None);
     };
+    authenticate_token(shared, token, &[API_AUDIENCE.to_string()])
+        .await
+        .map(|(user, _)| Some(user))
+        .ok_or(())
+}
+
+/// The user behind a bearer token, and the audiences among `wanted` it is valid for.
+async fn authenticate_token(
+    shared: &Shared,
+    token: &str,
+    wanted: &[String],
+) -> Option<(User, Vec<String>)> {
     let (entry, issuers) = {
         let inner = shared.lock();
         (inner.tokens.get(token).cloned(), inner.oidc.clone())
     };
     if let Some(entry) = entry {
-        return if entry.valid_now() {
-            Ok(Some(entry.user.authenticated()))
-        } else {
-            Err(())
-        };
+        let audiences = matching_audiences(entry.audiences.as_deref(), wanted);
+        return (entry.valid_now() && !audiences.is_empty())
+            .then(|| (entry.user.authenticated(), audiences));
+    }
+    let audiences = matching_audiences(None, wanted);
+    if audiences.is_empty() {
+        return None;
     }
     for issuer in issuers {
         if let Some(user) = issuer.authenticate(token).await {
-            return Ok(Some(user.authenticated()));
+            return Some((user.authenticated(), audiences));
         }
     }
-    Err(())
+    None
 }
 
 pub(crate) async fn handle(
@@ -208,7 +222,6 @@ fn always_allowed(rr: &ResourceRequest) -> bool {
         (rr.group.as_str(), rr.resource.as_str(), rr.verb.as_str()),
         ("authentication.k8s.io", "selfsubjectreviews", "create")
             | ("authorization.k8s.io", "selfsubjectaccessreviews", "create")
-            | ("authorization.k8s.io", "selfsubjectrulesreviews", "create")
     )
 }
 
@@ -292,6 +305,14 @@ async fn resource_request(
                 201,
                 &self_subject_access_review(shared, user, body),
             ))
+        }
+        ("authentication.k8s.io", "v1", "tokenreviews", "") if rr.verb == "create" => {
+            let body = read_object(req).await?;
+            Ok(json_response(201, &token_review(shared, body).await))
+        }
+        ("authorization.k8s.io", "v1", "subjectaccessreviews", "") if rr.verb == "create" => {
+            let body = read_object(req).await?;
+            Ok(json_response(201, &subject_access_review(shared, body)))
         }
         ("", "v1", "serviceaccounts", "token") if rr.verb == "create" => {
             let body = read_object(req).await?;
@@ -636,34 +657,82 @@ fn self_subject_review(user: &User) -> Value {
     })
 }
 
-fn self_subject_access_review(shared: &Shared, user: &User, mut body: Value) -> Value {
-    let ra = &body["spec"]["resourceAttributes"];
-    let allowed = if ra.is_object() {
-        let s = |k: &str| ra[k].as_str().unwrap_or("").to_string();
-        let mut resource = s("resource");
-        if !s("subresource").is_empty() {
-            resource = format!("{resource}/{}", s("subresource"));
-        }
-        let attrs = Attributes {
-            verb: s("verb"),
-            group: s("group"),
-            resource,
-            namespace: s("namespace"),
-            name: s("name"),
-        };
-        authorize(&shared.lock().rules, user, &attrs)
-    } else {
+/// Whether `user` may do what a review's `spec` asks about.
+fn review_allows(shared: &Shared, user: &User, spec: &Value) -> bool {
+    let ra = &spec["resourceAttributes"];
+    if !ra.is_object() {
         // Non-resource URLs: discovery and health paths are open to every
         // authenticated user.
-        true
+        return user.groups.iter().any(|g| g == "system:authenticated");
+    }
+    let s = |k: &str| ra[k].as_str().unwrap_or("").to_string();
+    let mut resource = s("resource");
+    if !s("subresource").is_empty() {
+        resource = format!("{resource}/{}", s("subresource"));
+    }
+    let attrs = Attributes {
+        verb: s("verb"),
+        group: s("group"),
+        resource,
+        namespace: s("namespace"),
+        name: s("name"),
     };
+    authorize(&shared.lock().rules, user, &attrs)
+}
+
+fn review_response(mut body: Value, kind: &str, allowed: bool) -> Value {
     body["apiVersion"] = json!("authorization.k8s.io/v1");
-    body["kind"] = json!("SelfSubjectAccessReview");
+    body["kind"] = json!(kind);
     body["metadata"] = json!({"creationTimestamp": null});
     body["status"] = if allowed {
         json!({"allowed": true, "reason": "allowed by kube-test-server rules"})
     } else {
         json!({"allowed": false})
+    };
+    body
+}
+
+fn self_subject_access_review(shared: &Shared, user: &User, body: Value) -> Value {
+    let allowed = review_allows(shared, user, &body["spec"]);
+    review_response(body, "SelfSubjectAccessReview", allowed)
+}
+
+/// SubjectAccessReview: may the user in `spec` (name, groups as given) do it?
+fn subject_access_review(shared: &Shared, body: Value) -> Value {
+    let spec = &body["spec"];
+    let mut subject = User::new(spec["user"].as_str().unwrap_or(""));
+    subject.groups = spec["groups"]
+        .as_array()
+        .map(|g| {
+            g.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let allowed = review_allows(shared, &subject, spec);
+    review_response(body, "SubjectAccessReview", allowed)
+}
+
+/// TokenReview: who is behind `spec.token`, for `spec.audiences`.
+async fn token_review(shared: &Shared, mut body: Value) -> Value {
+    let token = body["spec"]["token"].as_str().unwrap_or("").to_string();
+    let wanted: Vec<String> = body["spec"]["audiences"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .filter(|a: &Vec<String>| !a.is_empty())
+        .unwrap_or_else(|| vec![API_AUDIENCE.to_string()]);
+    body["apiVersion"] = json!("authentication.k8s.io/v1");
+    body["kind"] = json!("TokenReview");
+    body["metadata"] = json!({"creationTimestamp": null});
+    body["status"] = match authenticate_token(shared, &token, &wanted).await {
+        Some((user, audiences)) => {
+            json!({"authenticated": true, "user": user_info(&user), "audiences": audiences})
+        }
+        None => json!({"user": {}, "error": "invalid bearer token"}),
     };
     body
 }
@@ -816,6 +885,7 @@ fn token_request(
         TokenEntry {
             user,
             expires: Some(exp),
+            audiences: Some(audiences.clone()),
         },
     );
 

@@ -59,11 +59,34 @@ impl User {
 pub(crate) struct TokenEntry {
     pub(crate) user: User,
     pub(crate) expires: Option<jiff::Timestamp>,
+    /// The token's audiences (service account tokens); None: the token is
+    /// audience-agnostic and valid for the API server's own audience.
+    pub(crate) audiences: Option<Vec<String>>,
 }
 
 impl TokenEntry {
     pub(crate) fn valid_now(&self) -> bool {
         self.expires.is_none_or(|e| jiff::Timestamp::now() < e)
+    }
+}
+
+/// The audiences a token is good for among `wanted` (empty: not good), the
+/// way the apiserver's audience-aware authenticators intersect them.
+pub(crate) fn matching_audiences(
+    token_audiences: Option<&[String]>,
+    wanted: &[String],
+) -> Vec<String> {
+    match token_audiences {
+        None => wanted
+            .iter()
+            .filter(|a| *a == crate::api::API_AUDIENCE)
+            .cloned()
+            .collect(),
+        Some(have) => wanted
+            .iter()
+            .filter(|a| have.contains(a))
+            .cloned()
+            .collect(),
     }
 }
 

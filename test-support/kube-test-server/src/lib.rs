@@ -184,6 +184,7 @@ impl KubeTestServer {
             TokenEntry {
                 user,
                 expires: None,
+                audiences: None,
             },
         );
     }

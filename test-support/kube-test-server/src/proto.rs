@@ -158,6 +158,32 @@ const RESOURCE_ATTRIBUTES: &[(u64, &str, Kind)] = &[
     (6, "subresource", Kind::Str),
     (7, "name", Kind::Str),
 ];
+const TOKEN_REVIEW: &[(u64, &str, Kind)] = &[
+    (1, "metadata", Kind::Message(OBJECT_META)),
+    (
+        2,
+        "spec",
+        Kind::Message(&[(1, "token", Kind::Str), (2, "audiences", Kind::Strings)]),
+    ),
+];
+const SUBJECT_ACCESS_REVIEW: &[(u64, &str, Kind)] = &[
+    (1, "metadata", Kind::Message(OBJECT_META)),
+    (
+        2,
+        "spec",
+        Kind::Message(&[
+            (1, "resourceAttributes", Kind::Message(RESOURCE_ATTRIBUTES)),
+            (
+                2,
+                "nonResourceAttributes",
+                Kind::Message(&[(1, "path", Kind::Str), (2, "verb", Kind::Str)]),
+            ),
+            (3, "user", Kind::Str),
+            (4, "groups", Kind::Strings),
+            (6, "uid", Kind::Str),
+        ]),
+    ),
+];
 const SELF_SUBJECT_ACCESS_REVIEW: &[(u64, &str, Kind)] = &[
     (1, "metadata", Kind::Message(OBJECT_META)),
     (
@@ -249,6 +275,8 @@ pub(crate) fn decode(body: &[u8]) -> Result<Value, String> {
         ("authentication.k8s.io/v1", "TokenRequest") => TOKEN_REQUEST,
         ("authentication.k8s.io/v1", "SelfSubjectReview") => METADATA_ONLY,
         ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => SELF_SUBJECT_ACCESS_REVIEW,
+        ("authentication.k8s.io/v1", "TokenReview") => TOKEN_REVIEW,
+        ("authorization.k8s.io/v1", "SubjectAccessReview") => SUBJECT_ACCESS_REVIEW,
         _ => {
             return Err(format!(
                 "kube-test-server cannot decode {kind} ({api_version}) from protobuf; send JSON"

@@ -396,3 +396,123 @@ fn plain_http_server_and_anonymous_paths() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 }
+
+#[tokio::test]
+async fn token_audiences_token_review_and_subject_access_review() {
+    use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+    };
+
+    let server = admin();
+    server.allow(
+        "admin",
+        &["create"],
+        &["tokenreviews", "subjectaccessreviews"],
+        "*",
+    );
+    server.allow("system:serviceaccounts:ci", &["get"], &["secrets"], "ci");
+    server.insert_service_account(service_account("ci", "deployer"));
+    let dir = tempfile::tempdir().unwrap();
+    let admin = client(&server, dir.path(), &KubeconfigOpts::token("admin-token")).await;
+
+    let mut request = token_request(None, None);
+    request.spec.audiences = vec!["vault".into()];
+    let issued: TokenRequest = Api::<ServiceAccount>::namespaced(admin.clone(), "ci")
+        .create_subresource("token", "deployer", &PostParams::default(), &request)
+        .await
+        .unwrap();
+    let token = issued.status.unwrap().token;
+
+    // A token for another audience is no credential for the API server itself.
+    let sa_client = client(
+        &server,
+        dir.path(),
+        &KubeconfigOpts::token(token.clone()).context("sa"),
+    )
+    .await;
+    let status = status_of(
+        Api::<Secret>::namespaced(sa_client, "ci")
+            .get("x")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status.code, 401);
+
+    let reviews: Api<TokenReview> = Api::all(admin.clone());
+    let review = |token: String, audiences: Vec<String>| TokenReview {
+        spec: TokenReviewSpec {
+            token: Some(token),
+            audiences: Some(audiences),
+        },
+        ..Default::default()
+    };
+    let vault = reviews
+        .create(
+            &PostParams::default(),
+            &review(token.clone(), vec!["vault".into()]),
+        )
+        .await
+        .unwrap()
+        .status
+        .unwrap();
+    assert_eq!(vault.authenticated, Some(true));
+    assert_eq!(vault.audiences, Some(vec!["vault".to_string()]));
+    assert_eq!(
+        vault.user.unwrap().username.as_deref(),
+        Some("system:serviceaccount:ci:deployer")
+    );
+    let api = reviews
+        .create(&PostParams::default(), &review(token, vec![]))
+        .await
+        .unwrap()
+        .status
+        .unwrap();
+    assert_ne!(api.authenticated, Some(true));
+    let admin_review = reviews
+        .create(
+            &PostParams::default(),
+            &review("admin-token".into(), vec![]),
+        )
+        .await
+        .unwrap()
+        .status
+        .unwrap();
+    assert_eq!(
+        admin_review.user.unwrap().username.as_deref(),
+        Some("admin")
+    );
+
+    let sars: Api<SubjectAccessReview> = Api::all(admin);
+    let ask = |user: &str, groups: &[&str], namespace: &str| SubjectAccessReview {
+        spec: SubjectAccessReviewSpec {
+            user: Some(user.into()),
+            groups: Some(groups.iter().map(|g| g.to_string()).collect()),
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some("get".into()),
+                resource: Some("secrets".into()),
+                namespace: Some(namespace.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let sa = "system:serviceaccount:ci:deployer";
+    let allowed = sars
+        .create(
+            &PostParams::default(),
+            &ask(sa, &["system:serviceaccounts:ci"], "ci"),
+        )
+        .await
+        .unwrap();
+    assert!(allowed.status.unwrap().allowed);
+    let denied = sars
+        .create(
+            &PostParams::default(),
+            &ask(sa, &["system:serviceaccounts:ci"], "prod"),
+        )
+        .await
+        .unwrap();
+    assert!(!denied.status.unwrap().allowed);
+}
