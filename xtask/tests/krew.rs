@@ -1,0 +1,144 @@
+//! The krew index: the checked-in manifests are what the template renders
+//! today, and manifests + archives built here pass krew's own validation.
+//!
+//! The checked-in manifests carry the sha256 of the release archives
+//! `cargo xtask dist` built. Release builds are slow and not part of the
+//! default test run, so the freshness test re-renders each manifest from its
+//! own platforms and sha256 (everything else comes from the template and the
+//! code) and the validation test builds dev archives into a temporary folder,
+//! renders manifests for them and checks both with krew's rules, sha256 included.
+//! `cargo xtask check --dist target/dist` checks the checked-in sha256 against
+//! release archives when they are there.
+
+mod common;
+
+use std::fs;
+
+use xtask::workspace::{self, host_platform};
+use xtask::{archive, dist, krew, validate};
+
+#[test]
+fn checked_in_manifests_are_fresh() {
+    let ws = common::workspace();
+    let problems = xtask::stale_manifests(&ws).unwrap();
+    assert!(
+        problems.is_empty(),
+        "krew-index is stale:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn checked_in_manifests_pass_krew_validation() {
+    let ws = common::workspace();
+    let problems = xtask::validate_index(&ws.root.join("krew-index"), None).unwrap();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Every manifest lists this machine's platform: its archive is always built.
+    for (_, plugin) in xtask::binaries::plugins() {
+        let path = krew::manifest_path(&ws.root, plugin);
+        if let Ok(text) = fs::read_to_string(&path) {
+            let manifest = krew::parse(&text).unwrap();
+            let listed = krew::archives_listed(&manifest).unwrap();
+            assert!(
+                listed
+                    .iter()
+                    .any(|a| a.platform == host_platform().unwrap()),
+                "{} lists no linux/amd64 archive",
+                path.display()
+            );
+            assert_eq!(manifest.spec.version, format!("v{}", workspace::VERSION));
+        }
+    }
+}
+
+#[test]
+fn archives_built_here_pass_krew_validation() {
+    let ws = common::workspace();
+    let (binaries, bin_dir) = common::dev_binaries(&ws);
+    let index = tempfile::tempdir().unwrap();
+    let out = index.path().join("dist");
+    let platform = host_platform().unwrap();
+    let mut archives = Vec::new();
+    for binary in &binaries {
+        let built =
+            dist::package(&ws, binary, platform, &bin_dir, &out, workspace::VERSION).unwrap();
+        // The .sha256 file says the same as the archive's bytes, lowercase hex.
+        let bytes = fs::read(&built.path).unwrap();
+        let name = built.path.file_name().unwrap().to_str().unwrap();
+        let sum = fs::read_to_string(out.join(format!("{name}.sha256"))).unwrap();
+        assert_eq!(sum, format!("{}  {name}\n", archive::sha256_hex(&bytes)));
+        assert_eq!(built.sha256, archive::sha256_hex(&bytes));
+        // Only regular files: the binary, the license, the plugin's completion helper.
+        let entries = archive::list_tar_gz(&bytes).unwrap();
+        let mut names: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        names.sort();
+        let mut expected = krew::archive_files(binary, platform);
+        expected.sort();
+        assert_eq!(names, expected, "{name}");
+        assert!(entries.iter().all(|e| e.kind == archive::EntryKind::File));
+        archives.push(built);
+    }
+    let written = krew::write_manifests(
+        index.path(),
+        workspace::VERSION,
+        &dist::by_binary(&archives),
+    )
+    .unwrap();
+    // write_manifests puts them under ROOT/krew-index/plugins.
+    let index_dir = index.path().join("krew-index");
+    assert_eq!(
+        written.len(),
+        binaries.iter().filter(|b| b.plugin.is_some()).count()
+    );
+    let problems = xtask::validate_index(&index_dir, Some(&out)).unwrap();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // The validation is not vacuous: a tampered archive is caught.
+    let first = &archives
+        .iter()
+        .find(|a| a.binary.plugin.is_some())
+        .unwrap()
+        .path;
+    fs::write(first, b"not an archive").unwrap();
+    let problems = xtask::validate_index(&index_dir, Some(&out)).unwrap();
+    assert!(
+        problems.iter().any(|p| p.contains("but the archive's is")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn each_manifest_names_its_release_archive_and_completion_helper() {
+    let ws = common::workspace();
+    for (binary, plugin) in xtask::binaries::plugins() {
+        let Ok(text) = fs::read_to_string(krew::manifest_path(&ws.root, plugin)) else {
+            continue;
+        };
+        let manifest = krew::parse(&text).unwrap();
+        for platform in &manifest.spec.platforms {
+            assert!(
+                platform.uri.starts_with(&format!(
+                    "{}/releases/download/v{}/",
+                    workspace::REPOSITORY,
+                    workspace::VERSION
+                )),
+                "{}",
+                platform.uri
+            );
+            let files: Vec<&str> = platform
+                .files
+                .iter()
+                .flatten()
+                .map(|f| f.from.as_str())
+                .collect();
+            assert!(files.contains(&"LICENSE"), "{files:?}");
+        }
+        let helper = binary.completion_helper().unwrap();
+        assert!(
+            manifest.spec.caveats.contains(&helper),
+            "the caveats of {} do not say how to install {helper}",
+            plugin.name
+        );
+        assert!(validate::is_safe_plugin_name(plugin.name));
+    }
+}
