@@ -183,3 +183,40 @@ pub(crate) fn render(
     });
     serde_saphyr::to_string(&config).unwrap_or_else(|_| config.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_a_standard_kubeconfig() {
+        let mut exec = ExecConfig::new("kubectl", ["oidc-login", "get-token"]);
+        exec.env = vec![("A".into(), "b".into())];
+        let yaml = render(
+            "https://127.0.0.1:6443",
+            Some("-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n"),
+            None,
+            &KubeconfigOpts::exec(exec).namespace("prod").context("dev"),
+        );
+        let parsed: Value = serde_saphyr::from_str(&yaml).unwrap();
+        assert_eq!(parsed["current-context"], "dev");
+        assert_eq!(parsed["contexts"][0]["context"]["namespace"], "prod");
+        assert_eq!(
+            parsed["clusters"][0]["cluster"]["server"],
+            "https://127.0.0.1:6443"
+        );
+        let ca = parsed["clusters"][0]["cluster"]["certificate-authority-data"]
+            .as_str()
+            .unwrap();
+        assert!(
+            String::from_utf8(STANDARD.decode(ca).unwrap())
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
+        let exec = &parsed["users"][0]["user"]["exec"];
+        assert_eq!(exec["apiVersion"], "client.authentication.k8s.io/v1");
+        assert_eq!(exec["args"], json!(["oidc-login", "get-token"]));
+        assert_eq!(exec["env"], json!([{"name": "A", "value": "b"}]));
+        assert_eq!(exec["interactiveMode"], "IfAvailable");
+    }
+}
