@@ -189,6 +189,25 @@ impl KubeTestServer {
         );
     }
 
+    /// Accepts `token` for `user` until `expires_at` (afterwards: 401, as for
+    /// an expired service account token).
+    pub fn add_token_expiring(
+        &self,
+        token: impl Into<String>,
+        user: User,
+        expires_at: std::time::SystemTime,
+    ) {
+        let expires = jiff::Timestamp::try_from(expires_at).unwrap_or(jiff::Timestamp::MIN);
+        self.shared().lock().tokens.insert(
+            token.into(),
+            TokenEntry {
+                user,
+                expires: Some(expires),
+                audiences: None,
+            },
+        );
+    }
+
     /// Stops accepting `token`.
     pub fn remove_token(&self, token: &str) {
         self.shared().lock().tokens.remove(token);

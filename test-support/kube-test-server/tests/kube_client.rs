@@ -187,3 +187,58 @@ async fn no_credential_is_401_except_on_public_paths() {
     );
     assert_eq!(status.code, 401);
 }
+
+#[tokio::test]
+async fn tokens_stop_working_when_they_expire() {
+    let server = seeded();
+    let now = std::time::SystemTime::now();
+    server.add_token_expiring(
+        "old",
+        User::new("alice").with_groups(["devs"]),
+        now - std::time::Duration::from_secs(1),
+    );
+    server.add_token_expiring(
+        "fresh",
+        User::new("alice").with_groups(["devs"]),
+        now + std::time::Duration::from_secs(600),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let old = client(
+        &server,
+        dir.path(),
+        &KubeconfigOpts::token("old").context("old"),
+    )
+    .await;
+    let status = status_of(
+        Api::<Secret>::namespaced(old, "prod")
+            .get("db")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status.code, 401);
+    let fresh = client(
+        &server,
+        dir.path(),
+        &KubeconfigOpts::token("fresh").context("fresh"),
+    )
+    .await;
+    Api::<Secret>::namespaced(fresh, "prod")
+        .get("db")
+        .await
+        .unwrap();
+
+    server.remove_token("fresh");
+    let fresh = client(
+        &server,
+        dir.path(),
+        &KubeconfigOpts::token("fresh").context("fresh"),
+    )
+    .await;
+    let status = status_of(
+        Api::<Secret>::namespaced(fresh, "prod")
+            .get("db")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status.code, 401);
+}
