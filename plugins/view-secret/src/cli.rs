@@ -39,7 +39,8 @@ Examples:
     bin_name = "kubectl view-secret",
     version,
     after_help = EXAMPLES,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     /// Other commands.
@@ -206,6 +207,8 @@ mod tests {
     fn completion_is_a_subcommand_but_a_secret_can_share_its_name() {
         let cli = parse(&["completion", "bash"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Completion(_))));
+        let cli = parse(&["help"]).unwrap();
+        assert_eq!(cli.view.name.as_deref(), Some("help"));
         let cli = parse(&["--", "completion"]).unwrap();
         assert_eq!(cli.view.name.as_deref(), Some("completion"));
     }

@@ -421,3 +421,30 @@ fn runs_as_a_kubectl_plugin() {
     assert!(output.status.success(), "{stderr}");
     assert_eq!(stdout, "admin");
 }
+
+#[test]
+fn completes_secret_names_and_keys_for_kubectl() {
+    let f = Fixture::new();
+    let mut cmd = assert_cmd::Command::cargo_bin(common::BIN).unwrap();
+    let output = cmd
+        .arg("__complete")
+        .arg("--kubeconfig")
+        .arg(&f.alice)
+        .arg("db-")
+        .env("HOME", f.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out(&output).0.lines().next(), Some("db-credentials"));
+    let mut cmd = assert_cmd::Command::cargo_bin(common::BIN).unwrap();
+    let output = cmd
+        .arg("__complete")
+        .arg("--kubeconfig")
+        .arg(&f.alice)
+        .args(["db-credentials", ""])
+        .env("HOME", f.dir.path())
+        .output()
+        .unwrap();
+    let (stdout, _) = out(&output);
+    let keys: Vec<&str> = stdout.lines().filter(|l| !l.starts_with(':')).collect();
+    assert_eq!(keys, ["password", "username"], "{stdout}");
+}
