@@ -353,3 +353,14 @@ fn kubectl_reaches_a_service_through_the_proxy() {
         "GET /v1/search?q=user%3Dalice HTTP/1.1"
     );
 }
+
+#[test]
+fn kubectl_describes_a_secret() {
+    let (server, dir) = seeded();
+    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token").namespace("prod"));
+    let out = kubectl(&kc, dir.path(), &["describe", "secret", "db"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Name:         db"), "{stdout}");
+    assert!(stdout.contains("password:  7 bytes"), "{stdout}");
+}
