@@ -361,6 +361,9 @@ impl Sink {
             // A live stream may stay quiet for long: only the connection has a timeout.
             config.read_timeout = None;
         }
+        // kube retries 503s for minutes by default; a sink without ready pods
+        // should be reported at once, and `import` does its own retrying.
+        config.default_retry = false;
         let api_server = config.cluster_url.to_string();
         let client = kube::Client::try_from(config).map_err(|e| KitError::Connection {
             what: format!("connect to cluster {:?}", resolved.cluster_name),
