@@ -8,8 +8,8 @@ use common::*;
 use kube_test_server::{KubeTestServer, KubeconfigOpts, User};
 
 /// A kubeconfig with five contexts: working, untrusted CA, wrong token,
-/// nothing listening, and a working one with a service account-like user.
-fn kubeconfig(server: &KubeTestServer, other: &KubeTestServer) -> String {
+/// nothing listening, and a server that never answers.
+fn kubeconfig(server: &KubeTestServer, other: &KubeTestServer, silent: &TcpListener) -> String {
     use base64::Engine as _;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let closed_port = {
@@ -29,6 +29,10 @@ clusters:
   cluster:
     server: {url}
     certificate-authority-data: {other_ca}
+- name: silent
+  cluster:
+    server: https://127.0.0.1:{silent_port}
+    certificate-authority-data: {ca}
 - name: closed
   cluster:
     server: https://127.0.0.1:{closed_port}
@@ -49,8 +53,11 @@ contexts:
   context: {{cluster: test, user: mallory}}
 - name: unreachable
   context: {{cluster: closed, user: alice}}
+- name: no-answer
+  context: {{cluster: silent, user: alice}}
 "#,
         url = server.url(),
+        silent_port = silent.local_addr().unwrap().port(),
         ca = b64(&server.ca_pem()),
         other_ca = b64(&other.ca_pem()),
     )
@@ -66,20 +73,23 @@ fn each_failure_kind_is_reported() {
     );
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("config");
-    std::fs::write(&file, kubeconfig(&server, &other)).unwrap();
+    // Accepts connections (the kernel does) but never answers the TLS handshake.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    std::fs::write(&file, kubeconfig(&server, &other, &silent)).unwrap();
 
     let out = plugin(home.path())
-        .args(["check", "--timeout", "5s", "--kubeconfig"])
+        .args(["check", "--timeout", "2s", "--kubeconfig"])
         .arg(&file)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "failures make the exit code 1");
     assert!(
-        stderr(&out).contains("3 of 4 contexts failed the check"),
+        stderr(&out).contains("4 of 5 contexts failed the check"),
         "{}",
         stderr(&out)
     );
     let table = stdout(&out);
+    println!("{table}");
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("CONTEXT"), "{table}");
     for header in ["SERVER", "VERSION", "USER", "GROUPS", "RESULT"] {
@@ -101,6 +111,10 @@ fn each_failure_kind_is_reported() {
     assert!(row("bad-ca").contains("TLS error: "), "{table}");
     assert!(row("wrong-token").contains("unauthorised: "), "{table}");
     assert!(row("unreachable").contains("unreachable: "), "{table}");
+    assert!(
+        row("no-answer").contains("unreachable: no answer within 2s"),
+        "{table}"
+    );
 
     // JSON output carries the kind and the reason separately.
     let out = plugin(home.path())
