@@ -389,6 +389,17 @@ async fn object_request(
             let body = read_object(req).await?;
             update(shared, rt, namespace, &rr.name, body).map(|v| json_response(200, &v))
         }
+        "patch" => {
+            let content_type = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let body = read_body(req).await?;
+            patch(shared, rt, namespace, &rr.name, &content_type, &body)
+                .map(|v| json_response(200, &v))
+        }
         "delete" => {
             let mut inner = shared.lock();
             let removed = inner
@@ -607,6 +618,59 @@ fn update(
     }
     defaults(rt, &mut body);
     Ok(inner.store.put(rt, body))
+}
+
+fn patch(
+    shared: &Shared,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    let is_json_patch = match media {
+        "application/merge-patch+json" | "application/strategic-merge-patch+json" => false,
+        "application/json-patch+json" => true,
+        _ => {
+            return Err(ApiError::unsupported_media_type(format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {media:?})"
+            )));
+        }
+    };
+    let patch: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let mut inner = shared.lock();
+    let key = ObjectKey {
+        group: rt.group.clone(),
+        plural: rt.plural.clone(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    };
+    let existing = inner
+        .store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+    let mut patched = existing.clone();
+    if is_json_patch {
+        crate::patch::json_patch(&mut patched, &patch).map_err(|e| {
+            ApiError::unprocessable(format!(
+                "the server rejected our request due to an error in our request: {e}"
+            ))
+        })?;
+    } else {
+        crate::patch::merge(&mut patched, &patch);
+    }
+    // What a patch may not change.
+    for field in ["name", "namespace", "uid", "creationTimestamp"] {
+        patched["metadata"][field] = existing["metadata"][field].clone();
+    }
+    if let Some(m) = patched["metadata"].as_object_mut() {
+        m.retain(|_, v| !v.is_null());
+    }
+    defaults(rt, &mut patched);
+    Ok(inner.store.put(rt, patched))
 }
 
 /// Defaulting the apiserver applies on write.

@@ -58,6 +58,7 @@ mod auth;
 mod discovery;
 mod kubeconfig;
 mod oidc;
+mod patch;
 mod pki;
 mod proto;
 mod proxy;

@@ -184,6 +184,15 @@ impl ApiError {
         )
     }
 
+    pub(crate) fn unsupported_media_type(message: String) -> Self {
+        status(415, "UnsupportedMediaType", message, None)
+    }
+
+    /// 422 without field causes (what a failed JSON patch gets).
+    pub(crate) fn unprocessable(message: String) -> Self {
+        status(422, "Invalid", message, None)
+    }
+
     pub(crate) fn service_unavailable(message: String) -> Self {
         status(503, "ServiceUnavailable", message, None)
     }

@@ -357,10 +357,73 @@ fn kubectl_reaches_a_service_through_the_proxy() {
 #[test]
 fn kubectl_describes_a_secret() {
     let (server, dir) = seeded();
-    let kc = server.write_kubeconfig(dir.path(), &KubeconfigOpts::token("alice-token").namespace("prod"));
+    let kc = server.write_kubeconfig(
+        dir.path(),
+        &KubeconfigOpts::token("alice-token").namespace("prod"),
+    );
     let out = kubectl(&kc, dir.path(), &["describe", "secret", "db"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("Name:         db"), "{stdout}");
     assert!(stdout.contains("password:  7 bytes"), "{stdout}");
+}
+
+#[test]
+fn kubectl_labels_and_patches_a_secret() {
+    let (server, dir) = seeded();
+    server.allow("devs", &["patch"], &["secrets"], "prod");
+    let kc = server.write_kubeconfig(
+        dir.path(),
+        &KubeconfigOpts::token("alice-token").namespace("prod"),
+    );
+    let out = kubectl(&kc, dir.path(), &["label", "secret", "db", "team=payments"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kubectl(
+        &kc,
+        dir.path(),
+        &[
+            "patch",
+            "secret",
+            "db",
+            "--type",
+            "json",
+            "-p",
+            r#"[{"op":"add","path":"/data/extra","value":"eA=="}]"#,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kubectl(
+        &kc,
+        dir.path(),
+        &[
+            "patch",
+            "secret",
+            "db",
+            "-p",
+            r#"{"stringData":null,"type":"Opaque"}"#,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let stored: k8s_openapi::api::core::v1::Secret = server.get("prod", "db").unwrap();
+    assert_eq!(stored.metadata.labels.unwrap()["team"], "payments");
+    let data = stored.data.unwrap();
+    assert_eq!(data["extra"].0, b"x");
+    assert_eq!(data["password"].0, b"hunter2");
 }
