@@ -188,6 +188,11 @@ fn write_document(path: &Path, doc: &Value, format: OutputFormat) -> anyhow::Res
 
 /// Asks which contexts to generate (on a terminal only).
 fn choose<'a>(catalog: &'a Catalog, all: Vec<Pair<'a>>) -> anyhow::Result<Vec<Pair<'a>>> {
+    let width = all
+        .iter()
+        .map(|p| generate::entry_names(catalog, p).context.len())
+        .max()
+        .unwrap_or(0);
     let labels: Vec<String> = all
         .iter()
         .map(|p| {
@@ -197,7 +202,7 @@ fn choose<'a>(catalog: &'a Catalog, all: Vec<Pair<'a>>) -> anyhow::Result<Vec<Pa
                 .map(|c| c.server.as_str())
                 .unwrap_or_default();
             format!(
-                "{}   (team {}, {}{})",
+                "{:<width$}   (team {}, {}{})",
                 names.context,
                 p.team.name,
                 server,
