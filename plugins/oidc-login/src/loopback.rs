@@ -234,7 +234,6 @@ async fn respond<S: AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt as _;
 
     async fn get(port: u16, target: &str) -> String {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
