@@ -302,3 +302,34 @@ fn password_prompt_needs_a_terminal_and_says_so() {
     );
     assert_eq!(setup.provider.stats().unwrap().token_requests_total(), 0);
 }
+
+#[test]
+fn device_code_polling_honours_the_interval_and_slow_down() {
+    let setup = Setup::new(OidcProvider::builder().device_slow_down());
+    // The person approves after 2 s: the first poll (after the 1 s interval)
+    // is pending and answered `slow_down`, so the next one waits 1 + 5 s.
+    let browser = setup
+        .provider
+        .browser_script("device-browser.sh", &[])
+        .unwrap();
+    let slow = setup.provider.scratch_dir().join("slow-browser.sh");
+    write_executable(
+        &slow,
+        &format!("#!/bin/sh\nsleep 2\nexec '{}' \"$@\"\n", browser.display()),
+    );
+    let mut args = setup.args();
+    args.extend([
+        "--grant-type=device-code".to_string(),
+        format!("--browser-command={}", slow.display()),
+    ]);
+    let (credential, _) = get_token(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    assert_eq!(claims(&token_of(&credential))["sub"], ALICE.id);
+    let polls = setup.provider.stats().unwrap().device_polls;
+    let results: Vec<&str> = polls.iter().map(|p| p.result.as_str()).collect();
+    assert_eq!(results, ["slow_down", "tokens"], "{polls:?}");
+    let gap = polls[1].at_ms - polls[0].at_ms;
+    assert!(
+        gap >= 5_900,
+        "after slow_down the interval grows by 5 s (waited {gap} ms)"
+    );
+}

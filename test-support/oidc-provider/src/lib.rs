@@ -138,6 +138,7 @@ pub struct ProviderBuilder {
     refresh_token_ttl: Option<u64>,
     device_code_ttl: Option<u64>,
     device_interval: Option<u64>,
+    device_slow_down: bool,
     interactive: bool,
     revocation: bool,
 }
@@ -152,6 +153,7 @@ impl Default for ProviderBuilder {
             refresh_token_ttl: None,
             device_code_ttl: None,
             device_interval: Some(1),
+            device_slow_down: false,
             interactive: false,
             revocation: true,
         }
@@ -195,6 +197,11 @@ impl ProviderBuilder {
         self.device_interval = secs;
         self
     }
+    /// Answer the first pending poll of each device code with `slow_down`.
+    pub fn device_slow_down(mut self) -> Self {
+        self.device_slow_down = true;
+        self
+    }
     /// Keep the real development login and consent pages (for a browser
     /// test); by default `/interaction/:uid` completes them by itself.
     pub fn interactive(mut self) -> Self {
@@ -229,6 +236,18 @@ pub struct Stats {
     /// Token requests by their `Origin` header (when they had one).
     #[serde(default)]
     pub token_request_origins: BTreeMap<String, u64>,
+    /// Every device code poll of the token endpoint, in order.
+    #[serde(default)]
+    pub device_polls: Vec<DevicePoll>,
+}
+
+/// One poll of the token endpoint with a device code.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DevicePoll {
+    /// When, in Unix milliseconds.
+    pub at_ms: u64,
+    /// `tokens`, or the OAuth error answered (`authorization_pending`, `slow_down`, ...).
+    pub result: String,
 }
 
 impl Stats {
@@ -405,6 +424,10 @@ impl OidcProvider {
             .env(
                 "FIXTURE_REVOCATION",
                 if options.revocation { "1" } else { "0" },
+            )
+            .env(
+                "FIXTURE_DEVICE_SLOW_DOWN",
+                if options.device_slow_down { "1" } else { "0" },
             )
             .env("FIXTURE_EXIT_ON_STDIN_EOF", "1")
             .stdin(Stdio::piped())
