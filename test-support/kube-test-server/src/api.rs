@@ -69,7 +69,7 @@ fn bearer_token(req: &Request<Incoming>) -> Option<String> {
     }
 }
 
-fn query_param(query: &str, key: &str) -> Option<String> {
+pub(crate) fn query_param(query: &str, key: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.into_owned())
@@ -381,6 +381,15 @@ async fn object_request(
             }
             Ok(json_response(200, &list_body(rt, items, rv)))
         }
+        "watch" => crate::watch::watch(
+            shared,
+            rt,
+            namespace,
+            &rr.name,
+            query,
+            as_table,
+            &include_object,
+        ),
         "create" => {
             let body = read_object(req).await?;
             create(shared, rt, namespace, body).map(|v| json_response(201, &v))
@@ -450,13 +459,8 @@ fn list_body(rt: &ResourceType, items: Vec<Value>, resource_version: String) -> 
     })
 }
 
-/// The matching objects and the store's resourceVersion.
-fn list(
-    shared: &Shared,
-    rt: &ResourceType,
-    namespace: &str,
-    query: &str,
-) -> Result<(Vec<Value>, String), ApiError> {
+/// The `labelSelector` and `fieldSelector` of a list or watch.
+pub(crate) fn selectors(rt: &ResourceType, query: &str) -> Result<(Selector, Selector), ApiError> {
     let labels = Selector::parse(&query_param(query, "labelSelector").unwrap_or_default())
         .map_err(ApiError::bad_request)?;
     let fields = Selector::parse_fields(&query_param(query, "fieldSelector").unwrap_or_default())
@@ -469,6 +473,17 @@ fn list(
             "field label not supported: {bad}"
         )));
     }
+    Ok((labels, fields))
+}
+
+/// The matching objects and the store's resourceVersion.
+fn list(
+    shared: &Shared,
+    rt: &ResourceType,
+    namespace: &str,
+    query: &str,
+) -> Result<(Vec<Value>, String), ApiError> {
+    let (labels, fields) = selectors(rt, query)?;
     let inner = shared.lock();
     let ns = (!namespace.is_empty()).then_some(namespace);
     let items: Vec<Value> = inner

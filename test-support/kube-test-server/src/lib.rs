@@ -68,6 +68,7 @@ mod server;
 mod status;
 mod store;
 mod table;
+mod watch;
 
 use std::any::TypeId;
 use std::path::{Path, PathBuf};

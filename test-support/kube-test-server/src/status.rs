@@ -184,6 +184,11 @@ impl ApiError {
         )
     }
 
+    /// What a watch from a resourceVersion that is no longer kept gets.
+    pub(crate) fn expired(message: String) -> Self {
+        status(410, "Expired", message, None)
+    }
+
     pub(crate) fn unsupported_media_type(message: String) -> Self {
         status(415, "UnsupportedMediaType", message, None)
     }

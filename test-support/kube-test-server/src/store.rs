@@ -1,9 +1,10 @@
 //! The object store: every object is kept as the JSON the API would return,
 //! keyed by API group, resource (plural), namespace and name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 
 /// A resource type the server serves (an entry of an `APIResourceList`).
 #[derive(Clone, Debug)]
@@ -71,10 +72,37 @@ pub(crate) struct ObjectKey {
     pub(crate) name: String,
 }
 
-#[derive(Default)]
+/// A change, as a watch reports it.
+#[derive(Clone, Debug)]
+pub(crate) struct StoreEvent {
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub(crate) kind: &'static str,
+    pub(crate) group: String,
+    pub(crate) plural: String,
+    pub(crate) namespace: String,
+    pub(crate) resource_version: u64,
+    pub(crate) object: Value,
+}
+
+/// How many past changes a watch from an older resourceVersion can replay.
+const HISTORY: usize = 1000;
+
 pub(crate) struct Store {
     objects: BTreeMap<ObjectKey, Value>,
     resource_version: u64,
+    history: VecDeque<StoreEvent>,
+    events: broadcast::Sender<StoreEvent>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            objects: BTreeMap::new(),
+            resource_version: 0,
+            history: VecDeque::new(),
+            events: broadcast::channel(HISTORY).0,
+        }
+    }
 }
 
 pub(crate) fn new_uid() -> String {
@@ -102,6 +130,47 @@ pub(crate) fn format_time(ts: jiff::Timestamp) -> String {
 impl Store {
     pub(crate) fn resource_version(&self) -> String {
         self.resource_version.to_string()
+    }
+
+    pub(crate) fn current_resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    fn record(&mut self, kind: &'static str, key: &ObjectKey, object: Value) {
+        let event = StoreEvent {
+            kind,
+            group: key.group.clone(),
+            plural: key.plural.clone(),
+            namespace: key.namespace.clone(),
+            resource_version: self.resource_version,
+            object,
+        };
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(event.clone());
+        // No receivers is fine: nobody watches.
+        let _ = self.events.send(event);
+    }
+
+    /// Live changes from now on, plus the recorded changes after
+    /// `since` (None when `since` is older than the history kept).
+    pub(crate) fn subscribe(
+        &self,
+        since: u64,
+    ) -> (broadcast::Receiver<StoreEvent>, Option<Vec<StoreEvent>>) {
+        let receiver = self.events.subscribe();
+        let oldest_known = self.history.front().map_or(self.resource_version, |e| {
+            e.resource_version.saturating_sub(1)
+        });
+        let past = (since >= oldest_known).then(|| {
+            self.history
+                .iter()
+                .filter(|e| e.resource_version > since)
+                .cloned()
+                .collect()
+        });
+        (receiver, past)
     }
 
     /// Stores `obj` (replacing one with the same key), filling in what the
@@ -138,7 +207,12 @@ impl Store {
             namespace: meta["namespace"].as_str().unwrap_or("").to_string(),
             name: meta["name"].as_str().unwrap_or("").to_string(),
         };
-        self.objects.insert(key, obj.clone());
+        let kind = if self.objects.insert(key.clone(), obj.clone()).is_some() {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        self.record(kind, &key, obj.clone());
         obj
     }
 
@@ -147,11 +221,11 @@ impl Store {
     }
 
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Value> {
-        let removed = self.objects.remove(key);
-        if removed.is_some() {
-            self.resource_version += 1;
-        }
-        removed
+        let mut removed = self.objects.remove(key)?;
+        self.resource_version += 1;
+        removed["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
+        self.record("DELETED", key, removed.clone());
+        Some(removed)
     }
 
     /// Objects of one resource type, in one namespace or (None) in all of them,

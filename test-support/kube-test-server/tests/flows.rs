@@ -516,3 +516,89 @@ async fn token_audiences_token_review_and_subject_access_review() {
         .unwrap();
     assert!(!denied.status.unwrap().allowed);
 }
+
+#[test]
+fn watch_streams_changes_and_replays_from_a_resource_version() {
+    use std::io::BufRead as _;
+    let server = KubeTestServer::start();
+    server.add_token("t", User::new("alice"));
+    server.allow("alice", &["watch", "list", "delete"], &["secrets"], "prod");
+    server.insert_secret(secret("prod", "a", &[]));
+    let http = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(server.ca_pem().as_bytes()).unwrap())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let list: serde_json::Value = http
+        .get(format!("{}/api/v1/namespaces/prod/secrets", server.url()))
+        .bearer_auth("t")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server.insert_secret(secret("prod", "b", &[]));
+
+    // From the list's resourceVersion: "b" (made after it), then live changes.
+    let resp = http
+        .get(format!(
+            "{}/api/v1/namespaces/prod/secrets?watch=true&resourceVersion={rv}&labelSelector=app%20in%20(b,c)",
+            server.url()
+        ))
+        .bearer_auth("t")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut lines = std::io::BufReader::new(resp).lines();
+    let mut next =
+        || -> serde_json::Value { serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap() };
+    let first = next();
+    assert_eq!(
+        (
+            first["type"].as_str(),
+            first["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("b"))
+    );
+    assert_eq!(first["object"]["kind"], "Secret");
+    server.insert_secret(secret("prod", "a", &[("x", "y")])); // filtered out by the label selector
+    server.insert_secret(secret("prod", "c", &[]));
+    let second = next();
+    assert_eq!(
+        (
+            second["type"].as_str(),
+            second["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("ADDED"), Some("c"))
+    );
+    let deleted = http
+        .delete(format!("{}/api/v1/namespaces/prod/secrets/b", server.url()))
+        .bearer_auth("t")
+        .send()
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    let third = next();
+    assert_eq!(
+        (
+            third["type"].as_str(),
+            third["object"]["metadata"]["name"].as_str()
+        ),
+        (Some("DELETED"), Some("b"))
+    );
+
+    // Forbidden without the watch verb.
+    server.add_token("lister", User::new("lister"));
+    server.allow("lister", &["list"], &["secrets"], "prod");
+    let resp = http
+        .get(format!(
+            "{}/api/v1/namespaces/prod/secrets?watch=true",
+            server.url()
+        ))
+        .bearer_auth("lister")
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+}

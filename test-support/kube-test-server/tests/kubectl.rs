@@ -427,3 +427,44 @@ fn kubectl_labels_and_patches_a_secret() {
     assert_eq!(data["extra"].0, b"x");
     assert_eq!(data["password"].0, b"hunter2");
 }
+
+#[test]
+fn kubectl_watches_secrets() {
+    use std::io::BufRead as _;
+    let (server, dir) = seeded();
+    server.allow("devs", &["watch"], &["secrets"], "prod");
+    let kc = server.write_kubeconfig(
+        dir.path(),
+        &KubeconfigOpts::token("alice-token").namespace("prod"),
+    );
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        // Bounds the test if events never come: the watch ends after 30 s.
+        .arg("--request-timeout=30s")
+        .args([
+            "get",
+            "secrets",
+            "-w",
+            "--output-watch-events",
+            "-o",
+            "jsonpath={.type} {.object.metadata.name}{\"\\n\"}",
+        ])
+        .env("HOME", dir.path())
+        .env_remove("KUBECONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ADDED db");
+    server.insert_secret(secret("prod", "late", &[]));
+    server.insert_secret(secret("dev", "elsewhere", &[]));
+    server.insert_secret(secret("prod", "late", &[("k", "v")]));
+    assert_eq!(lines.next().unwrap().unwrap(), "ADDED late");
+    assert_eq!(lines.next().unwrap().unwrap(), "MODIFIED late");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
