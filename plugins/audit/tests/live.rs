@@ -392,7 +392,8 @@ fn index_mode_reads_a_copied_data_directory_without_a_server() {
     let sink = SinkProcess::seeded();
     let data = sink.dir.path().join("data");
     let copy = tempfile::tempdir().unwrap();
-    drop_after_copy(&sink, &data, copy.path());
+    // Copy it while the sink runs, as one would copy evidence off a live node.
+    copy_dir(&data, copy.path());
     let stdout = ok(audit()
         .args(["search", "--limit", "1000", "-o", "json", "--index"])
         .arg(copy.path()));
@@ -408,18 +409,15 @@ fn index_mode_reads_a_copied_data_directory_without_a_server() {
 }
 
 #[cfg(feature = "index")]
-fn drop_after_copy(_sink: &SinkProcess, from: &std::path::Path, to: &std::path::Path) {
-    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-    copy_dir(from, to);
 }
