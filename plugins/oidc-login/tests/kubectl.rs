@@ -45,6 +45,9 @@ fn kubectl(kubeconfig: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(KUBECTL);
     cmd.arg(format!("--kubeconfig={}", kubeconfig.display()))
         .args(args)
+        // With $KUBECONFIG set, the Cloud SDK's kubectl dispatcher on some
+        // machines re-enters itself for exec users whose command is `kubectl`.
+        .env_remove("KUBECONFIG")
         .env_remove("KUBERNETES_EXEC_INFO")
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")

@@ -101,6 +101,7 @@ pub fn plugin(args: &[String], exec_info: &str) -> std::process::Command {
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("BROWSER")
         .env_remove("KUBECACHEDIR")
+        .env_remove("KUBECONFIG")
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .stdin(std::process::Stdio::null());
     cmd
