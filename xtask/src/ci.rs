@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::{Context, Result};
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, Result, bail};
 
 use crate::binaries::BINARIES;
 use crate::completions;
@@ -31,11 +33,100 @@ pub fn test(ws: &Workspace, extra: &[String]) -> Result<()> {
             .args(["install", "-y", "--no-install-recommends", "chromium"])
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
-    eprintln!("== cargo test --workspace");
+    eprintln!("== dependency tree: no OpenSSL, one major version of the core crates");
+    let problems = dependency_problems(ws)?;
+    if !problems.is_empty() {
+        bail!(
+            "the dependency tree breaks the stack's rules:\n  {}",
+            problems.join("\n  ")
+        );
+    }
+    eprintln!("== cargo test --workspace --locked");
     run(cargo()
         .current_dir(&ws.root)
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--locked"])
         .args(extra))
+}
+
+/// Crates that must exist in one major version only (rustls only, one hyper,
+/// one reqwest, one tokio: see STACK.md).
+pub const SINGLE_VERSION_CRATES: &[&str] = &["hyper", "reqwest", "rustls", "tokio", "h2", "http"];
+
+/// What is wrong with the workspace's dependency tree: OpenSSL anywhere, or a
+/// second major version of one of [`SINGLE_VERSION_CRATES`].
+pub fn dependency_problems(ws: &Workspace) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let openssl = cargo()
+        .current_dir(&ws.root)
+        .args(["tree", "--workspace", "-i", "openssl-sys"])
+        .output()
+        .context("running cargo tree")?;
+    let stderr = String::from_utf8_lossy(&openssl.stderr);
+    if openssl.status.success() {
+        problems.push(format!(
+            "openssl-sys is in the tree (use rustls):\n{}",
+            String::from_utf8_lossy(&openssl.stdout)
+        ));
+    } else if !stderr.contains("did not match any packages") {
+        bail!("cargo tree -i openssl-sys failed: {}", stderr.trim());
+    }
+    let duplicates = cargo()
+        .current_dir(&ws.root)
+        .args([
+            "tree",
+            "--workspace",
+            "-d",
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+        ])
+        .output()
+        .context("running cargo tree -d")?;
+    if !duplicates.status.success() {
+        bail!(
+            "cargo tree -d failed: {}",
+            String::from_utf8_lossy(&duplicates.stderr).trim()
+        );
+    }
+    problems.extend(second_majors(&String::from_utf8_lossy(&duplicates.stdout)));
+    Ok(problems)
+}
+
+/// From `cargo tree -d --prefix none` output: the watched crates seen with two
+/// major versions (0.x counts x as the major).
+pub fn second_majors(tree: &str) -> Vec<String> {
+    let mut majors: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for line in tree.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(version)) = (words.next(), words.next()) else {
+            continue;
+        };
+        if !SINGLE_VERSION_CRATES.contains(&name) {
+            continue;
+        }
+        let Some(version) = version.strip_prefix('v') else {
+            continue;
+        };
+        let mut parts = version.split('.');
+        let major = match (parts.next(), parts.next()) {
+            (Some("0"), Some(minor)) => format!("0.{minor}"),
+            (Some(major), _) => major.to_string(),
+            _ => continue,
+        };
+        majors.entry(name).or_default().insert(major);
+    }
+    majors
+        .into_iter()
+        .filter(|(_, set)| set.len() > 1)
+        .map(|(name, set)| {
+            format!(
+                "{name} is in the tree in {} major versions ({}): `cargo tree -d -i {name}` shows who brings each",
+                set.len(),
+                set.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect()
 }
 
 /// `cargo install --locked --path` for every binary in the workspace, then the
@@ -85,4 +176,17 @@ fn is_root() -> bool {
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_major_versions_are_found() {
+        let tree = "hyper v0.14.32\nhyper v1.6.0\ntokio v1.40.0 (*)\ntokio v1.41.0\nsyn v1.0.109\nsyn v2.0.90\n";
+        let problems = second_majors(tree);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].starts_with("hyper is in the tree in 2 major versions (0.14, 1)"));
+    }
 }

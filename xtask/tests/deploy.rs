@@ -518,3 +518,35 @@ fn the_dockerfile_builds_the_sink_into_a_non_root_distroless_image() {
     assert!(ignore.lines().any(|l| l.trim() == "target/"));
     assert!(Path::new(&root.join("LICENSE")).is_file());
 }
+
+#[test]
+fn the_statefulset_passes_flags_the_sink_has() {
+    let ws = common::workspace();
+    let sink = xtask::binaries::BINARIES
+        .iter()
+        .find(|b| b.bin == "audit-sink")
+        .unwrap();
+    assert!(ws.has(sink), "audit-sink is a workspace member");
+    let dir = ws
+        .build(&[sink], xtask::workspace::Profile::Dev, None)
+        .unwrap();
+    let help = Command::new(dir.join("audit-sink"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success(), "{help:?}");
+    let help = String::from_utf8(help.stdout).unwrap();
+    let sts = render().stateful_set.unwrap();
+    let args = sts.spec.unwrap().template.spec.unwrap().containers[0]
+        .args
+        .clone()
+        .unwrap();
+    assert_eq!(args[0], "serve");
+    for arg in &args[1..] {
+        let flag = arg.split('=').next().unwrap();
+        assert!(
+            help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+            "audit-sink serve has no {flag}:\n{help}"
+        );
+    }
+}
