@@ -27,7 +27,12 @@
 //! - Resources: `namespaces`, `secrets`, `configmaps`, `serviceaccounts`,
 //!   `services` and any other k8s-openapi type you [`insert`](KubeTestServer::insert):
 //!   get, list (with `labelSelector` and `fieldSelector`), all-namespace list,
-//!   create (201, 409 AlreadyExists), update and delete.
+//!   watch, create (201, 409 AlreadyExists), update, patch and delete; kubectl's
+//!   protobuf request bodies are understood, and `kubectl get` gets a `Table`.
+//! - TokenRequest (service account tokens the server then accepts),
+//!   SelfSubjectReview, SelfSubjectAccessReview, TokenReview,
+//!   SubjectAccessReview, and the service proxy to local addresses
+//!   ([`KubeTestServer::add_service_proxy`]).
 //!
 //! ```
 //! use k8s_openapi::api::core::v1::Secret;
