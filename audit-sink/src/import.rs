@@ -110,7 +110,7 @@ pub fn import(
                     let raw = RawValue::from_string(s.to_string())
                         .map_err(|e| format!("not JSON: {e}"))?;
                     let event = Event::from_json(raw.get()).map_err(|e| e.to_string())?;
-                    Ok(Accepted { event, raw })
+                    Accepted::new(&event, raw, &sink.shared.parts.fields).map_err(|e| e.to_string())
                 });
             match parsed {
                 Ok(a) => accepted.push(a),

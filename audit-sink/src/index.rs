@@ -160,6 +160,15 @@ pub fn prepare(
     raw: &[u8],
     f: &IndexFields,
 ) -> Result<Prepared, audit_api::EventError> {
+    prepare_with_fields(event, raw, f).map(|(p, _)| p)
+}
+
+/// Like [`prepare`], also returning the event's query fields.
+pub fn prepare_with_fields(
+    event: &Event,
+    raw: &[u8],
+    f: &IndexFields,
+) -> Result<(Prepared, EventFields), audit_api::EventError> {
     let time = event.received_at()?.as_microsecond();
     let key = key_hash(event);
     let mut doc = TantivyDocument::default();
@@ -183,11 +192,14 @@ pub fn prepare(
     }
     doc.add_text(f.text, &fields.text);
     doc.add_bytes(f.raw, raw);
-    Ok(Prepared {
-        day: time.div_euclid(DAY_MICROS),
-        key,
-        doc,
-    })
+    Ok((
+        Prepared {
+            day: time.div_euclid(DAY_MICROS),
+            key,
+            doc,
+        },
+        fields,
+    ))
 }
 
 fn day_name(day: i64) -> String {

@@ -86,7 +86,7 @@ struct ServeArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     retention: Option<Duration>,
     /// Acknowledged-but-not-yet-searchable events beyond which ingest answers 429.
-    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    #[arg(long, value_name = "N", default_value_t = 25_000)]
     max_pending_events: usize,
     /// Index writer memory per open day partition, MiB.
     #[arg(long, value_name = "MIB", default_value_t = 128)]

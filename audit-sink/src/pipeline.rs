@@ -24,7 +24,9 @@ use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::deadletter::{DeadLetter, DeadLetterLog};
-use crate::index::{DAY_MICROS, Partitions, Writers, prepare};
+use crate::index::{
+    DAY_MICROS, IndexFields, Partitions, Prepared, Writers, prepare, prepare_with_fields,
+};
 use crate::metrics::Metrics;
 use crate::wal::{self, Wal, WalPos};
 
@@ -51,7 +53,7 @@ impl SinkOptions {
         SinkOptions {
             data_dir: data_dir.into(),
             commit_interval: Duration::from_millis(500),
-            max_pending_events: 100_000,
+            max_pending_events: 25_000,
             writer_memory: 128 * 1024 * 1024,
             writer_threads: 2,
             retention: None,
@@ -59,12 +61,32 @@ impl SinkOptions {
     }
 }
 
-/// A validated event and its bytes as received.
+/// A validated event, its bytes as received and its ready index document.
+/// Building the document here (in the request handlers, in parallel) keeps
+/// the single indexer thread to dedup and `add_document`.
 pub struct Accepted {
-    /// Parsed event.
-    pub event: Event,
     /// Original JSON.
     pub raw: Box<RawValue>,
+    /// The index document.
+    pub prepared: Prepared,
+    /// Query fields (for `/v1/follow`).
+    pub fields: EventFields,
+}
+
+impl Accepted {
+    /// Builds the document of a validated `event`.
+    pub fn new(
+        event: &Event,
+        raw: Box<RawValue>,
+        f: &IndexFields,
+    ) -> Result<Accepted, audit_api::EventError> {
+        let (prepared, fields) = prepare_with_fields(event, raw.get().as_bytes(), f)?;
+        Ok(Accepted {
+            raw,
+            prepared,
+            fields,
+        })
+    }
 }
 
 /// An event streamed to `/v1/follow` subscribers once searchable.
@@ -431,7 +453,6 @@ fn index_loop(
     opts: SinkOptions,
     wal_dir: PathBuf,
 ) -> anyhow::Result<()> {
-    let fields = shared.parts.fields.clone();
     let mut last_commit = Instant::now();
     let mut uncommitted = 0usize;
     let mut last_pos: Option<WalPos> = None;
@@ -461,26 +482,19 @@ fn index_loop(
                 let want_follow = shared.follow.receiver_count() > 0;
                 uncommitted += job.events.len();
                 oldest_ack.get_or_insert(job.acked);
-                let mut batch: Vec<(crate::index::Prepared, Accepted)> =
-                    Vec::with_capacity(job.events.len());
-                for a in job.events {
-                    match prepare(&a.event, a.raw.get().as_bytes(), &fields) {
-                        Ok(p) => batch.push((p, a)),
-                        Err(e) => tracing::warn!(error = %e, "event failed late validation"),
-                    }
-                }
+                let mut batch = job.events;
                 // Group by day: switching between day partitions can cost a commit.
-                batch.sort_by_key(|(p, _)| p.day);
-                for (p, a) in batch {
-                    if p.day < cutoff_day {
+                batch.sort_by_key(|a| a.prepared.day);
+                for a in batch {
+                    if a.prepared.day < cutoff_day {
                         shared.metrics.events_expired.fetch_add(1, Relaxed);
                         continue;
                     }
-                    if writers.add(p)? {
+                    if writers.add(a.prepared)? {
                         shared.metrics.events_indexed.fetch_add(1, Relaxed);
                         if want_follow {
                             follow_buf.push(Arc::new(FollowItem {
-                                fields: EventFields::from_event(&a.event),
+                                fields: a.fields,
                                 raw: a.raw,
                             }));
                         }

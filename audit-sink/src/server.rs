@@ -40,7 +40,7 @@ use tower::ServiceExt as _;
 
 use crate::auth::{Credentials, PeerCerts};
 use crate::deadletter::DeadLetter;
-use crate::index::SearchRequest;
+use crate::index::{SearchRequest, prepare_with_fields};
 use crate::pipeline::{Accepted, IngestError, Sink, SinkOptions};
 
 /// Default request body limit (32 MiB): real 400-event batches at
@@ -261,7 +261,23 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
             .map_err(|e| audit_api::EventError::Malformed(e.to_string()))
             .and_then(|e| e.validate().map(|()| e))
         {
-            Ok(event) => accepted.push(Accepted { event, raw }),
+            Ok(event) => match prepare_with_fields(
+                &event,
+                raw.get().as_bytes(),
+                &st.sink.shared.parts.fields,
+            ) {
+                Ok((prepared, fields)) => accepted.push(Accepted {
+                    raw,
+                    prepared,
+                    fields,
+                }),
+                Err(e) => dead.push(DeadLetter::new(
+                    "event",
+                    e.to_string(),
+                    source.clone(),
+                    raw.get().as_bytes(),
+                )),
+            },
             Err(e) => dead.push(DeadLetter::new(
                 "event",
                 e.to_string(),
