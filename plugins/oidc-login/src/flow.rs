@@ -414,7 +414,15 @@ async fn password(settings: &Settings, provider: &Provider) -> anyhow::Result<To
         ("password".to_string(), password),
         ("scope".to_string(), settings.scope_string()),
     ];
-    let response = provider.token("password login", form).await?;
+    let response = provider
+        .token("password login", form)
+        .await
+        .map_err(|e| match e {
+            ProviderError::OAuth { ref error, .. } if error.error == "invalid_grant" => {
+                anyhow!("{e}; check --username and --password")
+            }
+            other => other.into(),
+        })?;
     finish(settings, provider, response, None, None).await
 }
 

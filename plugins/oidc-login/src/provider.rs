@@ -160,6 +160,16 @@ pub struct Provider {
     pub discovery: Discovery,
 }
 
+/// The certificates of a PEM bundle; an error when there is none (a file
+/// that trusts nothing is a mistake worth reporting).
+fn pem_certificates(pem: &[u8]) -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem)?;
+    if certs.is_empty() {
+        anyhow::bail!("no -----BEGIN CERTIFICATE----- block found");
+    }
+    Ok(certs)
+}
+
 /// Builds the HTTP client for the provider.
 pub fn http_client(settings: &HttpSettings) -> anyhow::Result<reqwest::Client> {
     use anyhow::Context as _;
@@ -170,12 +180,13 @@ pub fn http_client(settings: &HttpSettings) -> anyhow::Result<reqwest::Client> {
     for file in &settings.ca_files {
         let pem = std::fs::read(file)
             .with_context(|| format!("reading --certificate-authority {}", file.display()))?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
+        let certs = pem_certificates(&pem).with_context(|| {
             format!(
-                "--certificate-authority {} is not a PEM certificate",
+                "--certificate-authority {} holds no PEM certificate",
                 file.display()
             )
-        })? {
+        })?;
+        for cert in certs {
             builder = builder.add_root_certificate(cert);
         }
     }
@@ -183,8 +194,8 @@ pub fn http_client(settings: &HttpSettings) -> anyhow::Result<reqwest::Client> {
         let pem = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
             .context("--certificate-authority-data is not base64")?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .context("--certificate-authority-data does not hold a PEM certificate")?
+        for cert in pem_certificates(&pem)
+            .context("--certificate-authority-data holds no PEM certificate")?
         {
             builder = builder.add_root_certificate(cert);
         }

@@ -215,3 +215,24 @@ fn usage_errors_exit_2_and_name_the_flag() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("implicit"), "{}", stderr_of(&out));
 }
+
+#[test]
+fn a_ca_file_without_certificates_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let args = vec![
+        "get-token".to_string(),
+        "--oidc-issuer-url=https://127.0.0.1:9".to_string(),
+        "--oidc-client-id=c".to_string(),
+        format!("--token-cache-dir={}", dir.path().join("cache").display()),
+        format!("--certificate-authority={}", empty.display()),
+        "--username=alice".to_string(),
+        "--password=p".to_string(),
+    ];
+    expect_failure(
+        &args,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["holds no PEM certificate", "empty.pem"],
+    );
+}
