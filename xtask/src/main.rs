@@ -151,8 +151,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Task::PublishIndex { branch } => match publish::publish(&ws.root, &branch)? {
             publish::Published::Committed(commit) => println!(
-                "{branch} is now {commit}; push it with `git push origin {branch}` and add it with\n  kubectl krew index add kubext {}.git  (krew reads the default branch: publish {branch} as its own repository or default branch)",
-                workspace::REPOSITORY
+                "{branch} is now {commit}.\nkrew clones an index repository's default branch: push it as one, e.g.\n  git push git@github.com:kubext/krew-index.git {branch}:main\nthen users run: kubectl krew index add kubext https://github.com/kubext/krew-index.git"
             ),
             publish::Published::Unchanged(commit) => {
                 println!("{branch} ({commit}) already holds this index")

@@ -142,3 +142,55 @@ fn each_manifest_names_its_release_archive_and_completion_helper() {
         assert!(validate::is_safe_plugin_name(plugin.name));
     }
 }
+
+#[test]
+fn publish_index_puts_the_folder_at_the_root_of_a_branch() {
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(repo.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    git(&["init", "-q"]);
+    // publish's commit-tree reads the identity from the repository's config.
+    git(&["config", "user.name", "t"]);
+    git(&["config", "user.email", "t@example.invalid"]);
+    fs::create_dir_all(repo.path().join("krew-index/plugins")).unwrap();
+    fs::write(
+        repo.path().join("krew-index/plugins/demo.yaml"),
+        "kind: Plugin\n",
+    )
+    .unwrap();
+    fs::write(repo.path().join("README.md"), "main\n").unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "one"]);
+    let first = xtask::publish::publish(repo.path(), "krew-index").unwrap();
+    assert!(
+        matches!(first, xtask::publish::Published::Committed(_)),
+        "{first:?}"
+    );
+    assert_eq!(
+        git(&["ls-tree", "-r", "--name-only", "refs/heads/krew-index"]),
+        "plugins/demo.yaml\n"
+    );
+    let again = xtask::publish::publish(repo.path(), "krew-index").unwrap();
+    assert!(
+        matches!(again, xtask::publish::Published::Unchanged(_)),
+        "{again:?}"
+    );
+    fs::write(
+        repo.path().join("krew-index/plugins/other.yaml"),
+        "kind: Plugin\n",
+    )
+    .unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "two"]);
+    let second = xtask::publish::publish(repo.path(), "krew-index").unwrap();
+    assert!(matches!(second, xtask::publish::Published::Committed(_)));
+    assert_eq!(git(&["rev-list", "--count", "refs/heads/krew-index"]).trim(), "2");
+}
