@@ -190,7 +190,8 @@ pub fn kubeconfig(catalog: &Catalog, pairs: &[Pair<'_>], secrets: &Secrets) -> V
     let mut clusters: Vec<Value> = Vec::new();
     let mut users: Vec<Value> = Vec::new();
     let mut contexts: Vec<Value> = Vec::new();
-    let has = |list: &Vec<Value>, name: &str| list.iter().any(|e| e["name"] == name);
+    let mut cluster_names = std::collections::HashSet::new();
+    let mut user_names = std::collections::HashSet::new();
     for pair in pairs {
         let names = entry_names(catalog, pair);
         let cluster = catalog
@@ -199,7 +200,7 @@ pub fn kubeconfig(catalog: &Catalog, pairs: &[Pair<'_>], secrets: &Secrets) -> V
         let idp = catalog
             .identity_provider(&pair.team.identity_provider)
             .expect("validated catalogs only reference defined identity providers");
-        if !has(&clusters, &names.cluster) {
+        if cluster_names.insert(names.cluster.clone()) {
             let mut c = Map::new();
             c.insert("server".into(), json!(cluster.server));
             if let Some(pem) = &cluster.certificate_authority_pem {
@@ -213,7 +214,7 @@ pub fn kubeconfig(catalog: &Catalog, pairs: &[Pair<'_>], secrets: &Secrets) -> V
             }
             clusters.push(json!({"name": names.cluster, "cluster": c}));
         }
-        if !has(&users, &names.user) {
+        if user_names.insert(names.user.clone()) {
             users.push(json!({
                 "name": names.user,
                 "user": {"exec": exec_stanza(idp, secrets.get(&idp.name), &catalog.install_hint)},

@@ -6,6 +6,7 @@
 //! that the source does not mention are kept as they are; an entry with the
 //! same name and different content is a conflict unless overwriting is asked for.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 
 use serde_json::{Map, Value};
@@ -231,9 +232,16 @@ pub fn plan(target: &Map<String, Value>, source: &Map<String, Value>, overwrite:
     for (section, _) in SECTIONS {
         let theirs = entries(source, section);
         let mut list: Vec<Value> = entries(target, section).to_vec();
+        // Names to positions, so large kubeconfigs merge in linear time. With
+        // a name repeated in the target, the first one counts, as for kubectl.
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for (i, entry) in list.iter().enumerate() {
+            position.entry(name_of(entry).to_string()).or_insert(i);
+        }
+        let their_names: HashSet<&str> = theirs.iter().map(name_of).collect();
         for entry in &list {
             let name = name_of(entry);
-            if !theirs.iter().any(|e| name_of(e) == name) {
+            if !their_names.contains(name) {
                 changes.push(EntryChange {
                     section,
                     name: name.to_string(),
@@ -241,17 +249,16 @@ pub fn plan(target: &Map<String, Value>, source: &Map<String, Value>, overwrite:
                 });
             }
         }
+        let mut seen: HashSet<&str> = HashSet::new();
         for entry in theirs {
             let name = name_of(entry);
-            if changes
-                .iter()
-                .any(|c| c.section == *section && c.name == name)
-            {
+            if !seen.insert(name) {
                 // A name repeated within the source: the first one wins, as kubectl reads it.
                 continue;
             }
-            match list.iter().position(|e| name_of(e) == name) {
+            match position.get(name).copied() {
                 None => {
+                    position.insert(name.to_string(), list.len());
                     list.push(entry.clone());
                     changes.push(EntryChange {
                         section,
