@@ -192,5 +192,8 @@ fn publish_index_puts_the_folder_at_the_root_of_a_branch() {
     git(&["commit", "-q", "-m", "two"]);
     let second = xtask::publish::publish(repo.path(), "krew-index").unwrap();
     assert!(matches!(second, xtask::publish::Published::Committed(_)));
-    assert_eq!(git(&["rev-list", "--count", "refs/heads/krew-index"]).trim(), "2");
+    assert_eq!(
+        git(&["rev-list", "--count", "refs/heads/krew-index"]).trim(),
+        "2"
+    );
 }
