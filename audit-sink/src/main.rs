@@ -34,6 +34,12 @@ enum Command {
     Import(ImportArgs),
     /// Show what was rejected and why (the dead-letter log).
     DeadLetters(DeadLetterArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completion {
+        /// The shell to print a completion script for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args)]
@@ -154,6 +160,16 @@ fn main() -> ExitCode {
             import(a)
         }
         Command::DeadLetters(a) => dead_letters(a),
+        Command::Completion { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "audit-sink",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
