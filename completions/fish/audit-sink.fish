@@ -1,0 +1,64 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_audit_sink_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_audit_sink_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_audit_sink_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_audit_sink_using_subcommand
+    set -l cmd (__fish_audit_sink_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c audit-sink -n "__fish_audit_sink_needs_command" -s h -l help -d 'Print help'
+complete -c audit-sink -n "__fish_audit_sink_needs_command" -s V -l version -d 'Print version'
+complete -c audit-sink -n "__fish_audit_sink_needs_command" -f -a "serve" -d 'Receive audit EventLists over HTTP(S) and answer searches'
+complete -c audit-sink -n "__fish_audit_sink_needs_command" -f -a "import" -d 'Import audit log files (JSON lines, optionally gzip\'d) into the data directory'
+complete -c audit-sink -n "__fish_audit_sink_needs_command" -f -a "dead-letters" -d 'Show what was rejected and why (the dead-letter log)'
+complete -c audit-sink -n "__fish_audit_sink_needs_command" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c audit-sink -n "__fish_audit_sink_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0: any free port)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l data-dir -d 'Data directory: write-ahead log, index, dead-letter log' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l tls-cert -d 'TLS certificate chain (PEM); enables HTTPS' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l tls-key -d 'TLS private key (PEM)' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l client-ca -d 'CA bundle (PEM) for client certificates allowed to ingest' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l token-file -d 'File of bearer tokens (one per line) allowed to ingest' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l search-client-ca -d 'CA bundle (PEM) for client certificates allowed to search' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l search-token-file -d 'File of bearer tokens (one per line) allowed to search, stats and follow' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-body-bytes -d 'Largest request body accepted (bytes, also after gzip decoding); larger gets 413' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l commit-interval -d 'Longest time from 200 to searchable (index commit cadence), e.g. 500ms, 1s' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l retention -d 'Drop whole day partitions older than this (e.g. 30d); default: keep everything' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-pending-events -d 'Acknowledged-but-not-yet-searchable events beyond which ingest answers 429' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l writer-memory-mib -d 'Index writer memory per open day partition, MiB' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
+json\t''"
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l insecure -d 'Allow listening on a non-loopback address without authentication'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l data-dir -d 'Data directory: write-ahead log, index, dead-letter log' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l no-progress -d 'Hide the progress bar'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -s h -l help -d 'Print help'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand dead-letters" -l data-dir -d 'Data directory: write-ahead log, index, dead-letter log' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand dead-letters" -s o -l output -d 'Output: table, or json (one object per line, bodies verbatim)' -r -f -a "table\t''
+json\t''"
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand dead-letters" -l tail -d 'Show only the last N entries' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand dead-letters" -s h -l help -d 'Print help'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand help; and not __fish_seen_subcommand_from serve import dead-letters completion help" -f -a "serve" -d 'Receive audit EventLists over HTTP(S) and answer searches'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand help; and not __fish_seen_subcommand_from serve import dead-letters completion help" -f -a "import" -d 'Import audit log files (JSON lines, optionally gzip\'d) into the data directory'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand help; and not __fish_seen_subcommand_from serve import dead-letters completion help" -f -a "dead-letters" -d 'Show what was rejected and why (the dead-letter log)'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand help; and not __fish_seen_subcommand_from serve import dead-letters completion help" -f -a "completion" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand help; and not __fish_seen_subcommand_from serve import dead-letters completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

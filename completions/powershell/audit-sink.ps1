@@ -1,0 +1,103 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'audit-sink' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'audit-sink'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'audit-sink' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Receive audit EventLists over HTTP(S) and answer searches')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import audit log files (JSON lines, optionally gzip''d) into the data directory')
+            [CompletionResult]::new('dead-letters', 'dead-letters', [CompletionResultType]::ParameterValue, 'Show what was rejected and why (the dead-letter log)')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'audit-sink;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on (port 0: any free port)')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory: write-ahead log, index, dead-letter log')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'TLS certificate chain (PEM); enables HTTPS')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'TLS private key (PEM)')
+            [CompletionResult]::new('--client-ca', '--client-ca', [CompletionResultType]::ParameterName, 'CA bundle (PEM) for client certificates allowed to ingest')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File of bearer tokens (one per line) allowed to ingest')
+            [CompletionResult]::new('--search-client-ca', '--search-client-ca', [CompletionResultType]::ParameterName, 'CA bundle (PEM) for client certificates allowed to search')
+            [CompletionResult]::new('--search-token-file', '--search-token-file', [CompletionResultType]::ParameterName, 'File of bearer tokens (one per line) allowed to search, stats and follow')
+            [CompletionResult]::new('--max-body-bytes', '--max-body-bytes', [CompletionResultType]::ParameterName, 'Largest request body accepted (bytes, also after gzip decoding); larger gets 413')
+            [CompletionResult]::new('--commit-interval', '--commit-interval', [CompletionResultType]::ParameterName, 'Longest time from 200 to searchable (index commit cadence), e.g. 500ms, 1s')
+            [CompletionResult]::new('--retention', '--retention', [CompletionResultType]::ParameterName, 'Drop whole day partitions older than this (e.g. 30d); default: keep everything')
+            [CompletionResult]::new('--max-pending-events', '--max-pending-events', [CompletionResultType]::ParameterName, 'Acknowledged-but-not-yet-searchable events beyond which ingest answers 429')
+            [CompletionResult]::new('--writer-memory-mib', '--writer-memory-mib', [CompletionResultType]::ParameterName, 'Index writer memory per open day partition, MiB')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow listening on a non-loopback address without authentication')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'audit-sink;import' {
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory: write-ahead log, index, dead-letter log')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Hide the progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'audit-sink;dead-letters' {
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory: write-ahead log, index, dead-letter log')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: table, or json (one object per line, bodies verbatim)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: table, or json (one object per line, bodies verbatim)')
+            [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Show only the last N entries')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'audit-sink;completion' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'audit-sink;help' {
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Receive audit EventLists over HTTP(S) and answer searches')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import audit log files (JSON lines, optionally gzip''d) into the data directory')
+            [CompletionResult]::new('dead-letters', 'dead-letters', [CompletionResultType]::ParameterValue, 'Show what was rejected and why (the dead-letter log)')
+            [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'audit-sink;help;serve' {
+            break
+        }
+        'audit-sink;help;import' {
+            break
+        }
+        'audit-sink;help;dead-letters' {
+            break
+        }
+        'audit-sink;help;completion' {
+            break
+        }
+        'audit-sink;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}
