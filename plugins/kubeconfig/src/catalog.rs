@@ -651,7 +651,7 @@ pub fn validate(
 pub fn default_install_hint() -> String {
     "kubectl oidc-login logs you in to this cluster and is not installed. Install it with krew \
 (https://krew.sigs.k8s.io/docs/user-guide/setup/install/):\n\
-\n  kubectl krew index add kubext https://github.com/kubext/kubext.git\
+\n  kubectl krew index add kubext https://github.com/kubext/krew-index.git\
 \n  kubectl krew install kubext/oidc-login\n"
         .to_string()
 }
