@@ -206,8 +206,13 @@ impl KubeFlags {
 
     /// A kube client for the selected context.
     pub async fn client(&self) -> Result<kube::Client, KitError> {
-        let resolved = self.resolve()?;
-        let config = self.config_for(&resolved).await?;
+        self.client_for(&self.resolve()?).await
+    }
+
+    /// A kube client for an already resolved selection, so a caller that needs
+    /// the [`Resolved`] too reads the kubeconfig only once.
+    pub async fn client_for(&self, resolved: &Resolved) -> Result<kube::Client, KitError> {
+        let config = self.config_for(resolved).await?;
         kube::Client::try_from(config).map_err(|e| KitError::Connection {
             what: format!("connect to cluster {:?}", resolved.cluster_name),
             message: e.to_string(),

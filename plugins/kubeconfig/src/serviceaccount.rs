@@ -68,7 +68,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Requests a token for the service account and builds a kubeconfig around it.
 pub async fn issue(flags: &KubeFlags, request: &Request) -> anyhow::Result<Issued> {
     let resolved = flags.resolve()?;
-    let client = flags.client().await?;
+    let client = flags.client_for(&resolved).await?;
     let ns = resolved.namespace.clone();
     let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client.clone(), &ns);
 
