@@ -7,12 +7,15 @@
 //! live here too, so `cargo xtask` and the tests share them.
 
 pub mod archive;
+pub mod bench;
 pub mod binaries;
 pub mod ci;
 pub mod completions;
+pub mod corpus;
 pub mod dist;
 pub mod krew;
 pub mod publish;
+pub mod soak;
 pub mod validate;
 pub mod workspace;
 

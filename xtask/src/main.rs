@@ -5,7 +5,8 @@
 //! - `completions`: `completions/` from each binary's `completion SHELL`, and the kubectl helpers;
 //! - `check`: every checked-in generated file is fresh and the index passes krew's rules;
 //! - `publish-index`: `krew-index/` of HEAD as the root of a branch (the custom index);
-//! - `test`, `install`: what the README's set-up section runs.
+//! - `test`, `install`: what the README's set-up section runs;
+//! - `corpus`, `bench`, `soak`: the audit corpus, the benchmarks of BENCHMARKS.md and the soak/fault runs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use xtask::workspace::{self, Profile, Workspace};
-use xtask::{binaries, ci, completions, dist, krew, publish};
+use xtask::{bench, binaries, ci, completions, corpus, dist, krew, publish, soak};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "kubext's build automation", version)]
@@ -69,6 +70,12 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Write a deterministic audit-log corpus (JSON lines) from the real events in ../shared/data/audit.
+    Corpus(corpus::Args),
+    /// Run the benchmarks reported in BENCHMARKS.md.
+    Bench(bench::Args),
+    /// Soak and fault runs against the audit sink, bounded in time.
+    Soak(soak::Args),
     /// `cargo install` every binary, plus the kubectl completion helpers beside them.
     Install {
         /// Install under this folder (its bin/), as `cargo install --root`.
@@ -159,6 +166,9 @@ fn run(cli: Cli) -> Result<()> {
         },
         Task::Test { args } => ci::test(&ws, &args)?,
         Task::Install { root } => ci::install(&ws, root.as_deref())?,
+        Task::Corpus(args) => corpus::run(&ws, args)?,
+        Task::Bench(args) => bench::run(&ws, args)?,
+        Task::Soak(args) => soak::run(&ws, args)?,
     }
     Ok(())
 }
