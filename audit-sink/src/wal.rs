@@ -8,6 +8,13 @@
 //! acknowledged (acks follow the fsync), so replay stops there and the segment
 //! is truncated. `checkpoint` names the position up to which everything is
 //! committed to the index; segments entirely before it are deleted.
+//!
+//! A failed append or fsync (a full disk: `ENOSPC`) is never left in the
+//! file: [`Wal::rollback`] drops the buffered records and truncates the
+//! segment back to the last position that was fsync'd, so the next group
+//! starts on a clean record boundary and replay never meets a half record
+//! in the middle of a segment. Until the rollback succeeds the log refuses
+//! new appends.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -33,6 +40,10 @@ pub struct Wal {
     dir: PathBuf,
     segment: u64,
     offset: u64,
+    /// Offset in `segment` up to which records are durable.
+    synced: u64,
+    /// A write or fsync failed: roll back before appending again.
+    failed: bool,
     out: BufWriter<File>,
 }
 
@@ -77,40 +88,96 @@ impl Wal {
             dir: dir.to_path_buf(),
             segment: next,
             offset: 0,
+            synced: 0,
+            failed: false,
             out: BufWriter::with_capacity(1 << 20, file),
         })
     }
 
-    /// Buffers one record; call [`Wal::sync`] to make it durable.
+    /// Buffers one record; call [`Wal::sync`] to make it durable. After a
+    /// failure this first tries [`Wal::rollback`] and fails if it cannot.
     pub fn append(&mut self, payload: &[u8]) -> io::Result<()> {
+        if self.failed {
+            self.rollback()?;
+        }
         let len = u32::try_from(payload.len())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "record too large"))?;
         let crc = crc32fast::hash(payload);
-        self.out.write_all(&len.to_le_bytes())?;
-        self.out.write_all(&crc.to_le_bytes())?;
-        self.out.write_all(payload)?;
+        let r = (|| {
+            self.out.write_all(&len.to_le_bytes())?;
+            self.out.write_all(&crc.to_le_bytes())?;
+            self.out.write_all(payload)
+        })();
+        if r.is_err() {
+            self.failed = true;
+        }
+        r?;
         self.offset += (HEADER + payload.len()) as u64;
         Ok(())
     }
 
     /// Writes buffered records and fsyncs them; rolls over to a new segment
     /// when the current one is full. Returns the position after the last record.
+    /// On error nothing since the previous successful sync may be relied on:
+    /// call [`Wal::rollback`] (the next append does it otherwise).
     pub fn sync(&mut self) -> io::Result<WalPos> {
-        self.out.flush()?;
-        self.out.get_ref().sync_data()?;
+        if self.failed {
+            self.rollback()?;
+        }
+        let r = self
+            .out
+            .flush()
+            .and_then(|()| self.out.get_ref().sync_data());
+        if r.is_err() {
+            self.failed = true;
+        }
+        r?;
+        self.synced = self.offset;
         let pos = self.position();
         if self.offset >= SEGMENT_BYTES {
-            let next = self.segment + 1;
-            let file = OpenOptions::new()
-                .create_new(true)
-                .append(true)
-                .open(segment_path(&self.dir, next))?;
-            sync_dir(&self.dir)?;
-            self.out = BufWriter::with_capacity(1 << 20, file);
-            self.segment = next;
-            self.offset = 0;
+            // The records are durable whatever happens here; if the next
+            // segment cannot be created now, the next sync tries again.
+            if let Err(e) = self.roll_over() {
+                tracing::warn!(error = %e, "cannot start a new write-ahead log segment yet");
+            }
         }
         Ok(pos)
+    }
+
+    fn roll_over(&mut self) -> io::Result<()> {
+        let next = self.segment + 1;
+        let path = segment_path(&self.dir, next);
+        let file = match OpenOptions::new().create_new(true).append(true).open(&path) {
+            Ok(f) => f,
+            // left by an earlier attempt whose directory sync failed
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                OpenOptions::new().append(true).open(&path)?
+            }
+            Err(e) => return Err(e),
+        };
+        file.set_len(0)?;
+        sync_dir(&self.dir)?;
+        self.out = BufWriter::with_capacity(1 << 20, file);
+        self.segment = next;
+        self.offset = 0;
+        self.synced = 0;
+        Ok(())
+    }
+
+    /// Forgets every record appended since the last successful [`Wal::sync`]
+    /// (they were never acknowledged) and truncates the segment back to that
+    /// position, so a half-written record cannot stay in the log.
+    pub fn rollback(&mut self) -> io::Result<()> {
+        // Swap in a fresh handle first: dropping a BufWriter would try to
+        // flush the records being forgotten.
+        let file = self.out.get_ref().try_clone()?;
+        let old = std::mem::replace(&mut self.out, BufWriter::with_capacity(1 << 20, file));
+        let (file, _unwritten) = old.into_parts();
+        file.set_len(self.synced)?;
+        file.sync_all()?;
+        self.offset = self.synced;
+        self.failed = false;
+        Ok(())
     }
 
     /// The position after the last appended record.
@@ -222,6 +289,60 @@ pub fn replay(
     Ok(count)
 }
 
+/// Reads the records from `from` up to `to` (both positions of record
+/// boundaries, as returned by [`Wal::sync`]) without changing any file, while
+/// a writer may be appending after `to`. Used to index again what a failed
+/// index commit lost. Returns the number of records.
+pub fn read_range(
+    dir: &Path,
+    from: Option<WalPos>,
+    to: WalPos,
+    mut each: impl FnMut(&[u8], WalPos),
+) -> io::Result<u64> {
+    let from = from.unwrap_or_default();
+    let mut count = 0;
+    for n in list_segments(dir)? {
+        if n < from.segment || n > to.segment {
+            continue;
+        }
+        let file = File::open(segment_path(dir, n))?;
+        let start = if n == from.segment { from.offset } else { 0 };
+        let end = if n == to.segment {
+            to.offset
+        } else {
+            file.metadata()?.len()
+        };
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        reader.seek(SeekFrom::Start(start))?;
+        let mut offset = start;
+        let mut header = [0u8; HEADER];
+        let mut payload = Vec::new();
+        while offset + HEADER as u64 <= end {
+            reader.read_exact(&mut header)?;
+            let rlen = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
+            let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+            if rlen > MAX_RECORD || offset + (HEADER as u64) + u64::from(rlen) > end {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("write-ahead log segment {n}: bad record length at offset {offset}"),
+                ));
+            }
+            payload.resize(rlen as usize, 0);
+            reader.read_exact(&mut payload)?;
+            if crc32fast::hash(&payload) != crc {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("write-ahead log segment {n}: checksum mismatch at offset {offset}"),
+                ));
+            }
+            offset += HEADER as u64 + u64::from(rlen);
+            count += 1;
+            each(&payload, WalPos { segment: n, offset });
+        }
+    }
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +376,29 @@ mod tests {
         assert_eq!(read_checkpoint(dir.path()).unwrap(), Some(end));
         delete_before(dir.path(), end).unwrap();
         assert_eq!(list_segments(dir.path()).unwrap(), [2]);
+    }
+
+    #[test]
+    fn rollback_drops_unsynced_records_and_truncates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::create(dir.path()).unwrap();
+        wal.append(b"durable").unwrap();
+        let pos = wal.sync().unwrap();
+        // a group that failed half way: some bytes reached the file
+        wal.append(&vec![7u8; 3 << 20]).unwrap();
+        wal.out.flush().unwrap();
+        let seg = segment_path(dir.path(), 1);
+        assert!(fs::metadata(&seg).unwrap().len() > pos.offset);
+        wal.rollback().unwrap();
+        assert_eq!(fs::metadata(&seg).unwrap().len(), pos.offset);
+        assert_eq!(wal.position(), pos);
+        wal.append(b"next").unwrap();
+        let end = wal.sync().unwrap();
+        let mut seen = Vec::new();
+        read_range(dir.path(), None, end, |p, _| seen.push(p.to_vec())).unwrap();
+        assert_eq!(seen, [b"durable".to_vec(), b"next".to_vec()]);
+        let mut tail = Vec::new();
+        read_range(dir.path(), Some(pos), end, |p, _| tail.push(p.to_vec())).unwrap();
+        assert_eq!(tail, [b"next".to_vec()]);
     }
 }
