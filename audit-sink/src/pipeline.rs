@@ -109,12 +109,26 @@ pub enum IngestError {
     /// Writing the log failed.
     #[error("write-ahead log: {0}")]
     Wal(String),
+    /// The data directory's file system is full (or over quota).
+    #[error("write-ahead log: no space left on the data directory's file system: {0}")]
+    NoSpace(String),
+}
+
+impl IngestError {
+    fn from_io(e: &std::io::Error) -> IngestError {
+        use std::io::ErrorKind::{QuotaExceeded, StorageFull};
+        if matches!(e.kind(), StorageFull | QuotaExceeded) {
+            IngestError::NoSpace(e.to_string())
+        } else {
+            IngestError::Wal(e.to_string())
+        }
+    }
 }
 
 struct WalRequest {
     events: Vec<Accepted>,
     dead: Vec<DeadLetter>,
-    reply: oneshot::Sender<Result<(), String>>,
+    reply: oneshot::Sender<Result<(), IngestError>>,
 }
 
 struct IndexJob {
@@ -134,6 +148,7 @@ pub struct Shared {
     pending: AtomicUsize,
     max_pending: usize,
     closing: AtomicBool,
+    index_failing: AtomicBool,
 }
 
 impl Shared {
@@ -148,6 +163,11 @@ impl Shared {
     /// Whether shutdown started.
     pub fn closing(&self) -> bool {
         self.closing.load(Relaxed)
+    }
+    /// Whether the last index commit failed (e.g. a full disk); the indexer
+    /// retries from the write-ahead log until it succeeds.
+    pub fn index_failing(&self) -> bool {
+        self.index_failing.load(Relaxed)
     }
 }
 
@@ -246,6 +266,7 @@ impl Sink {
             pending: AtomicUsize::new(0),
             max_pending: opts.max_pending_events,
             closing: AtomicBool::new(false),
+            index_failing: AtomicBool::new(false),
         });
         let (wal_tx, wal_rx) = mpsc::channel::<WalRequest>(1024);
         let (idx_tx, idx_rx) = std_mpsc::channel::<IndexJob>();
@@ -328,8 +349,7 @@ impl Sink {
             return Err(IngestError::Closed);
         }
         match rx.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(IngestError::Wal(e)),
+            Ok(r) => r,
             Err(_) => Err(IngestError::Closed),
         }
     }
@@ -361,8 +381,7 @@ impl Sink {
             return Err(IngestError::Closed);
         }
         match rx.blocking_recv() {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(IngestError::Wal(e)),
+            Ok(r) => r,
             Err(_) => Err(IngestError::Closed),
         }
     }
@@ -437,12 +456,52 @@ fn wal_loop(
             }
             Err(e) => {
                 tracing::error!(error = %e, "write-ahead log append failed");
+                // Nothing of this group was acknowledged: cut it off the log.
+                if let Err(e) = wal.rollback() {
+                    tracing::error!(error = %e, "cannot truncate the failed write-ahead log append yet; retrying before the next one");
+                }
                 for r in group {
                     shared.pending.fetch_sub(r.events.len(), Relaxed);
-                    let _ = r.reply.send(Err(e.to_string()));
+                    let _ = r.reply.send(Err(IngestError::from_io(&e)));
                 }
             }
         }
+    }
+}
+
+/// After a failed index write, how long the indexer waits before it tries
+/// again from the write-ahead log.
+const INDEX_RETRY: Duration = Duration::from_secs(1);
+
+/// Indexes again, into fresh writers, every record of the log between the
+/// last checkpoint and `to`: what a failed writer may have lost.
+fn reindex_from_wal(
+    writers: &mut Writers,
+    parts: &Partitions,
+    wal_dir: &Path,
+    from: Option<WalPos>,
+    to: WalPos,
+    cutoff_day: i64,
+) -> anyhow::Result<u64> {
+    let mut first_err = None;
+    let n = wal::read_range(wal_dir, from, to, |payload, _| {
+        let parsed = std::str::from_utf8(payload)
+            .map_err(|e| e.to_string())
+            .and_then(|s| Event::from_json(s).map_err(|e| e.to_string()))
+            .and_then(|e| prepare(&e, payload, &parts.fields).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(p) if p.day < cutoff_day => {}
+            Ok(p) => {
+                if let Err(e) = writers.add(p) {
+                    first_err.get_or_insert(e.to_string());
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "skipping unreadable write-ahead log record"),
+        }
+    })?;
+    match first_err {
+        Some(e) => anyhow::bail!("indexing from the write-ahead log: {e}"),
+        None => Ok(n),
     }
 }
 
@@ -453,14 +512,39 @@ fn index_loop(
     opts: SinkOptions,
     wal_dir: PathBuf,
 ) -> anyhow::Result<()> {
+    let new_writers = || {
+        Writers::new(
+            shared.parts.clone(),
+            opts.writer_memory,
+            opts.writer_threads,
+            2,
+        )
+    };
     let mut last_commit = Instant::now();
     let mut uncommitted = 0usize;
     let mut last_pos: Option<WalPos> = None;
+    // Everything up to here is committed to the index.
+    let mut checkpoint = wal::read_checkpoint(&wal_dir)?;
     let mut oldest_ack: Option<Instant> = None;
     let mut follow_buf: Vec<Arc<FollowItem>> = Vec::new();
     let mut last_retention = Instant::now() - Duration::from_secs(3600);
     let mut cutoff_day = i64::MIN;
     let mut disconnected = false;
+    // Set when an index write failed (a full disk): the writers were
+    // discarded and nothing is added until the log since `checkpoint` has
+    // been indexed again into fresh ones.
+    let mut failed_at: Option<Instant> = None;
+    let mut recovered = false;
+    let fail = |e: &dyn std::fmt::Display,
+                writers: &mut Writers,
+                failed_at: &mut Option<Instant>| {
+        if failed_at.is_none() {
+            tracing::error!(error = %e, "index write failed; ingest continues into the write-ahead log, retrying the index from it");
+        }
+        *failed_at = Some(Instant::now());
+        shared.index_failing.store(true, Relaxed);
+        *writers = new_writers();
+    };
     loop {
         if let Some(ret) = opts.retention
             && last_retention.elapsed() >= Duration::from_secs(60)
@@ -482,39 +566,96 @@ fn index_loop(
                 let want_follow = shared.follow.receiver_count() > 0;
                 uncommitted += job.events.len();
                 oldest_ack.get_or_insert(job.acked);
-                let mut batch = job.events;
-                // Group by day: switching between day partitions can cost a commit.
-                batch.sort_by_key(|a| a.prepared.day);
-                for a in batch {
-                    if a.prepared.day < cutoff_day {
-                        shared.metrics.events_expired.fetch_add(1, Relaxed);
-                        continue;
-                    }
-                    if writers.add(a.prepared)? {
-                        shared.metrics.events_indexed.fetch_add(1, Relaxed);
-                        if want_follow {
-                            follow_buf.push(Arc::new(FollowItem {
-                                fields: a.fields,
-                                raw: a.raw,
-                            }));
+                last_pos = Some(job.pos);
+                if failed_at.is_none() {
+                    let mut batch = job.events;
+                    // Group by day: switching between day partitions can cost a commit.
+                    batch.sort_by_key(|a| a.prepared.day);
+                    for a in batch {
+                        if a.prepared.day < cutoff_day {
+                            shared.metrics.events_expired.fetch_add(1, Relaxed);
+                            continue;
                         }
-                    } else {
-                        shared.metrics.events_duplicate.fetch_add(1, Relaxed);
+                        match writers.add(a.prepared) {
+                            Ok(true) => {
+                                shared.metrics.events_indexed.fetch_add(1, Relaxed);
+                                if want_follow {
+                                    follow_buf.push(Arc::new(FollowItem {
+                                        fields: a.fields,
+                                        raw: a.raw,
+                                    }));
+                                }
+                            }
+                            Ok(false) => {
+                                shared.metrics.events_duplicate.fetch_add(1, Relaxed);
+                            }
+                            Err(e) => {
+                                fail(&e, &mut writers, &mut failed_at);
+                                break;
+                            }
+                        }
                     }
                 }
-                last_pos = Some(job.pos);
             }
             Err(std_mpsc::RecvTimeoutError::Timeout) => {}
             Err(std_mpsc::RecvTimeoutError::Disconnected) => disconnected = true,
         }
-        if last_commit.elapsed() >= opts.commit_interval || disconnected {
+        if let Some(at) = failed_at
+            && (at.elapsed() >= INDEX_RETRY || disconnected)
+        {
+            let r = match last_pos {
+                Some(to) => reindex_from_wal(
+                    &mut writers,
+                    &shared.parts,
+                    &wal_dir,
+                    checkpoint,
+                    to,
+                    cutoff_day,
+                )
+                .map(|_| ()),
+                None => Ok(()),
+            };
+            match r.and_then(|()| Ok(writers.commit()?)) {
+                Ok(()) => {
+                    failed_at = None;
+                    shared.index_failing.store(false, Relaxed);
+                    tracing::info!(
+                        "index writes work again; indexed the write-ahead log since the last commit"
+                    );
+                    recovered = true;
+                }
+                Err(e) if disconnected => return Err(e),
+                Err(e) => fail(&e, &mut writers, &mut failed_at),
+            }
+        }
+        if failed_at.is_none()
+            && (last_commit.elapsed() >= opts.commit_interval || disconnected || recovered)
+        {
+            recovered = false;
             if uncommitted > 0 || writers.dirty() {
                 let started = Instant::now();
-                writers.commit()?;
+                if let Err(e) = writers.commit() {
+                    if disconnected {
+                        return Err(e.into());
+                    }
+                    fail(&e, &mut writers, &mut failed_at);
+                    continue;
+                }
                 shared.metrics.commit.observe(started.elapsed());
                 if let Some(pos) = last_pos {
-                    wal::write_checkpoint(&wal_dir, pos)?;
-                    wal::delete_before(&wal_dir, pos)?;
+                    // A checkpoint that cannot be written only means more to
+                    // replay (deduplicated) after a restart.
+                    match wal::write_checkpoint(&wal_dir, pos) {
+                        Ok(()) => {
+                            checkpoint = Some(pos);
+                            if let Err(e) = wal::delete_before(&wal_dir, pos) {
+                                tracing::warn!(error = %e, "deleting old write-ahead log segments");
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "writing the write-ahead log checkpoint")
+                        }
+                    }
                 }
                 if let Some(t) = oldest_ack.take() {
                     shared

@@ -153,6 +153,12 @@ async fn readyz(State(st): State<AppState>) -> Response {
     let s = &st.sink.shared;
     if s.closing() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    } else if s.index_failing() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "index writes failing (disk full?); retrying",
+        )
+            .into_response()
     } else if s.overloaded() {
         (StatusCode::SERVICE_UNAVAILABLE, "indexer behind").into_response()
     } else {
@@ -335,6 +341,14 @@ fn ingest_error(e: IngestError) -> Response {
         IngestError::Wal(_) => retry_after(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage",
+            &e.to_string(),
+            5,
+        ),
+        // Nothing was acknowledged; the apiserver retries after Retry-After
+        // and the sink takes batches again as soon as space returns.
+        IngestError::NoSpace(_) => retry_after(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "no_space",
             &e.to_string(),
             5,
         ),
