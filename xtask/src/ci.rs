@@ -12,8 +12,9 @@ use crate::completions;
 use crate::workspace::{Workspace, cargo, run};
 
 /// Installs what the tests need, then runs every crate's tests:
-/// the identity provider fixture's npm packages (`npm ci`), Debian's `chromium`
-/// when running as root and it is missing, then `cargo test --workspace` with
+/// the identity provider fixture's npm packages (`npm ci`), Debian's
+/// `chromium`, `dbus` and `gnome-keyring` when running as root and they are
+/// missing, then `cargo test --workspace` with
 /// `extra` appended.
 pub fn test(ws: &Workspace, extra: &[String]) -> Result<()> {
     let fixture = ws.root.join("test-support/oidc-provider/fixture");
@@ -24,13 +25,18 @@ pub fn test(ws: &Workspace, extra: &[String]) -> Result<()> {
             .current_dir(&fixture))
         .context("installing the OIDC fixture's npm packages (is Node.js with npm installed?)")?;
     }
-    if is_root() && !on_path("chromium") {
-        eprintln!("== apt-get install chromium (for the browser login test)");
+    let missing = missing_debian_packages();
+    if is_root() && !missing.is_empty() {
+        eprintln!(
+            "== apt-get install {} (browser login and OS keyring tests)",
+            missing.join(" ")
+        );
         run(Command::new("apt-get")
             .arg("update")
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
         run(Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"))?;
     }
     eprintln!("== dependency tree: no OpenSSL, one major version of the core crates");
@@ -171,6 +177,25 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Debian packages the tests use, by a program each provides: `chromium`
+/// for the headless browser login, a session bus (`dbus-daemon`,
+/// `dbus-send`) and `gnome-keyring-daemon` for the OS keyring (Secret
+/// Service) test of oidc-login.
+const TEST_PACKAGES: &[(&str, &str)] = &[
+    ("chromium", "chromium"),
+    ("dbus-daemon", "dbus-daemon"),
+    ("dbus-send", "dbus-bin"),
+    ("gnome-keyring-daemon", "gnome-keyring"),
+];
+
+fn missing_debian_packages() -> Vec<&'static str> {
+    TEST_PACKAGES
+        .iter()
+        .filter(|(program, _)| !on_path(program))
+        .map(|(_, package)| *package)
+        .collect()
 }
 
 fn on_path(program: &str) -> bool {

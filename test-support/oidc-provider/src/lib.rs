@@ -75,6 +75,18 @@ pub const BOB: Account = Account {
     groups: &["developers"],
 };
 
+/// An account in 250 groups (`group-001` … `group-250`), so that her
+/// id_token is larger than 4 KB: for tests of size limits (keyrings).
+pub const CAROL: Account = Account {
+    id: "carol",
+    password: "carol-password",
+    email: "carol@example.com",
+    // Too many to spell out: `group-001` … `group-250`, see CAROL_GROUP_COUNT.
+    groups: &[],
+};
+/// Number of groups of [`CAROL`] (`group-001` … `group-250`).
+pub const CAROL_GROUP_COUNT: usize = 250;
+
 /// What went wrong while starting or asking the fixture.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
