@@ -7,7 +7,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::Stdio;
 
 use common::*;
-use oidc_test_provider::{ALICE, BOB, KeyAlg, OidcProvider};
+use oidc_test_provider::{ALICE, BOB, HTTPS_LOOPBACK_CLIENT_ID, KeyAlg, OidcProvider};
 
 #[test]
 fn password_grant_answers_the_exec_credential_and_the_cache_hit_stays_offline() {
@@ -108,6 +108,66 @@ fn authcode_flow_with_pkce_through_the_loopback_listener() {
     assert!(
         out.stdout.is_empty(),
         "nothing but the credential ever goes to stdout"
+    );
+}
+
+#[test]
+fn authcode_flow_with_an_https_loopback_listener() {
+    let setup = Setup::new(OidcProvider::builder());
+    let (cert, key) = setup.provider.tls_cert_and_key_files().unwrap();
+    // The fixture's web client accepts only https://localhost:<port>/ redirects.
+    let https_client: Vec<String> = setup
+        .authcode_args(&[])
+        .into_iter()
+        .map(|a| {
+            if a.starts_with("--oidc-client-id=") {
+                format!("--oidc-client-id={HTTPS_LOOPBACK_CLIENT_ID}")
+            } else {
+                a
+            }
+        })
+        .collect();
+    let mut args = https_client.clone();
+    args.extend([
+        format!("--local-server-cert={}", cert.display()),
+        format!("--local-server-key={}", key.display()),
+    ]);
+    let (credential, stderr) = get_token(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    assert!(
+        stderr.contains("redirect_uri=https%3A%2F%2Flocalhost%3A"),
+        "the redirect goes to the HTTPS listener: {stderr}"
+    );
+    let claims = claims(&token_of(&credential));
+    assert_eq!(claims["sub"], ALICE.id);
+    assert_eq!(claims["aud"], HTTPS_LOOPBACK_CLIENT_ID);
+    let stats = setup.provider.stats().unwrap();
+    assert_eq!(stats.grants_for("authorization_code"), 1);
+
+    // The same client with a plain-HTTP listener: the provider refuses the redirect.
+    let cache2 = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = https_client
+        .into_iter()
+        .filter(|a| {
+            !a.starts_with("--token-cache-dir=") && !a.starts_with("--authentication-timeout-sec=")
+        })
+        .collect();
+    args.push(format!("--token-cache-dir={}", cache2.path().display()));
+    args.push("--authentication-timeout-sec=5".into());
+    let out = run(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    let stderr = stderr_of(&out);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("never came back"),
+        "the browser stopped at the provider's error page: {stderr}"
+    );
+    assert_eq!(
+        setup
+            .provider
+            .stats()
+            .unwrap()
+            .grants_for("authorization_code"),
+        1,
+        "no second code was issued"
     );
 }
 

@@ -43,6 +43,12 @@ pub const PUBLIC_CLIENT_ID: &str = "kubelogin-public";
 pub const CONFIDENTIAL_CLIENT_ID: &str = "kubelogin-confidential";
 /// Secret of [`CONFIDENTIAL_CLIENT_ID`].
 pub const CONFIDENTIAL_CLIENT_SECRET: &str = "kubelogin-confidential-secret";
+/// Client id of a public web client (PKCE required) whose redirect goes to
+/// an HTTPS loopback listener: `https://localhost:<any port>/` and
+/// `https://127.0.0.1:<any port>/` match (kubelogin's
+/// `--local-server-cert`/`--local-server-key`). Grants: authorization code,
+/// refresh token.
+pub const HTTPS_LOOPBACK_CLIENT_ID: &str = "kubelogin-https-loopback";
 /// Signing algorithms the fixture can use.
 pub const KEY_ALGS: [KeyAlg; 4] = [KeyAlg::Rs256, KeyAlg::Ps256, KeyAlg::Es256, KeyAlg::EdDsa];
 
@@ -603,6 +609,18 @@ impl OidcProvider {
         self.ca_pem
             .as_ref()
             .map(|pem| base64::engine::general_purpose::STANDARD.encode(pem))
+    }
+    /// The provider's own HTTPS certificate (PEM, for `localhost` and
+    /// `127.0.0.1`, signed by [`ca_file`](Self::ca_file)) and its key
+    /// (`None` over HTTP). A test may serve another loopback HTTPS endpoint
+    /// with them that the fixture's test browser trusts.
+    pub fn tls_cert_and_key_files(&self) -> Option<(PathBuf, PathBuf)> {
+        self.ca_file.as_ref().map(|_| {
+            (
+                self.dir.path().join("tls.crt"),
+                self.dir.path().join("tls.key"),
+            )
+        })
     }
     /// A scratch directory that lives as long as the provider.
     pub fn scratch_dir(&self) -> &Path {
