@@ -74,6 +74,7 @@ complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand ge
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l tls-renegotiation-freely -d 'Accepted for kubelogin compatibility; TLS renegotiation is never used (rustls has none)'
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l skip-open-browser -d '[authcode, device-code] Do not open the browser automatically'
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l force-refresh -d 'If set, refresh the token regardless of its expiration time'
+complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l no-browser-when-non-interactive -d '[authcode, device-code] When kubectl runs the plugin non-interactively (exec interactiveMode Never, no terminal), fail instead of opening a browser'
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l oidc-issuer-url -d 'Issuer URL of the provider (mandatory)' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l oidc-client-id -d 'Client ID of the provider (mandatory)' -r

@@ -68,6 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-oidc_login' -ScriptBloc
             [CompletionResult]::new('--tls-renegotiation-freely', '--tls-renegotiation-freely', [CompletionResultType]::ParameterName, 'Accepted for kubelogin compatibility; TLS renegotiation is never used (rustls has none)')
             [CompletionResult]::new('--skip-open-browser', '--skip-open-browser', [CompletionResultType]::ParameterName, '[authcode, device-code] Do not open the browser automatically')
             [CompletionResult]::new('--force-refresh', '--force-refresh', [CompletionResultType]::ParameterName, 'If set, refresh the token regardless of its expiration time')
+            [CompletionResult]::new('--no-browser-when-non-interactive', '--no-browser-when-non-interactive', [CompletionResultType]::ParameterName, '[authcode, device-code] When kubectl runs the plugin non-interactively (exec interactiveMode Never, no terminal), fail instead of opening a browser')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -209,6 +209,9 @@ pub struct GetTokenArgs {
     /// How long to wait for another process that holds the token cache lock (e.g. 4m)
     #[arg(long = "token-cache-lock-timeout", value_name = "DURATION", default_value = "4m", value_parser = parse_duration)]
     pub token_cache_lock_timeout: Duration,
+    /// [authcode, device-code] When kubectl runs the plugin non-interactively (exec interactiveMode Never, no terminal), fail instead of opening a browser
+    #[arg(long = "no-browser-when-non-interactive")]
+    pub no_browser_when_non_interactive: bool,
     /// Log verbosity (accepted for kubelogin compatibility; 1 or more prints progress to stderr)
     #[arg(short = 'v', long = "v", value_name = "LEVEL", default_value_t = 0)]
     pub verbosity: u8,

@@ -31,6 +31,10 @@ pub struct Tokens {
 pub struct Terminal {
     /// Prompts on stdin are allowed.
     pub may_prompt: bool,
+    /// When prompts are not allowed, a browser login may still run if a
+    /// browser can appear (the default; `--no-browser-when-non-interactive`
+    /// turns it off).
+    pub browser_without_terminal: bool,
 }
 
 fn random_b64(bytes: usize) -> String {
@@ -77,6 +81,17 @@ fn non_interactive(grant: Grant, needs: &str) -> anyhow::Error {
 pub fn ensure_login_possible(settings: &Settings, terminal: Terminal) -> anyhow::Result<()> {
     if terminal.may_prompt {
         return Ok(());
+    }
+    if !terminal.browser_without_terminal
+        && matches!(settings.grant, Grant::Authcode | Grant::DeviceCode)
+    {
+        return Err(anyhow!(
+            "the {} login needs a browser, but kubectl runs this plugin non-interactively \
+             (KUBERNETES_EXEC_INFO spec.interactive=false) and --no-browser-when-non-interactive is set. \
+             Log in once from a terminal with `kubectl oidc-login get-token …` using the same flags, \
+             or set the kubeconfig's exec interactiveMode to IfAvailable",
+            settings.grant.name()
+        ));
     }
     let browser = settings.browser.can_open_without_terminal();
     match settings.grant {

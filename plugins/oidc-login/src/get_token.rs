@@ -102,6 +102,7 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     let terminal = Terminal {
         may_prompt: info.may_prompt(),
+        browser_without_terminal: !args.no_browser_when_non_interactive,
     };
     if cached
         .as_ref()

@@ -85,6 +85,7 @@ pub fn run(args: &SetupArgs, raw: &[String]) -> anyhow::Result<()> {
             &provider,
             Terminal {
                 may_prompt: info.may_prompt(),
+                browser_without_terminal: true,
             },
         )
         .await

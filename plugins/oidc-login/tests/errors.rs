@@ -142,6 +142,7 @@ fn tampered_id_token_is_refused_at_login_and_at_refresh() {
 fn non_interactive_kubectl_gets_an_error_instead_of_a_prompt_or_a_hang() {
     let setup = Setup::new(OidcProvider::builder().http());
     let before = setup.provider.stats().unwrap().requests;
+    // Nothing may be read from the terminal: keyboard flow, password prompt.
     let mut keyboard = setup.args();
     keyboard.push("--grant-type=authcode-keyboard".into());
     expect_failure(
@@ -149,7 +150,14 @@ fn non_interactive_kubectl_gets_an_error_instead_of_a_prompt_or_a_hang() {
         EXEC_INFO_V1_NONINTERACTIVE,
         &["non-interactively", "authcode-keyboard"],
     );
-    // No browser command, no desktop session: no browser can appear.
+    let mut password = setup.args();
+    password.extend(["--grant-type=password".into(), "--username=alice".into()]);
+    expect_failure(
+        &password,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["non-interactively", "password", "--password"],
+    );
+    // No browser command, no $BROWSER, no desktop session: no browser can appear.
     let mut authcode = setup.args();
     authcode.push("--listen-address=127.0.0.1:0".into());
     expect_failure(
@@ -157,11 +165,89 @@ fn non_interactive_kubectl_gets_an_error_instead_of_a_prompt_or_a_hang() {
         EXEC_INFO_V1_NONINTERACTIVE,
         &["non-interactively", "--browser-command"],
     );
+    let mut device = setup.args();
+    device.push("--grant-type=device-code".into());
+    expect_failure(
+        &device,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["non-interactively", "device-code"],
+    );
+    // A kubeconfig of kubelogin's v1beta1 era without spec.interactive, run without a terminal.
+    expect_failure(
+        &authcode,
+        r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{}}"#,
+        &["non-interactively"],
+    );
     assert_eq!(
         setup.provider.stats().unwrap().requests,
         before,
         "not even discovery"
     );
+}
+
+#[test]
+fn no_browser_when_non_interactive_makes_browser_logins_fail_but_keeps_refresh() {
+    let setup = Setup::new(OidcProvider::builder().http().id_token_ttl(4));
+    let before = setup.provider.stats().unwrap().requests;
+    let mut args = setup.authcode_args(&[]);
+    args.push("--token-refresh-margin=0s".into());
+    let mut strict = args.clone();
+    strict.push("--no-browser-when-non-interactive".into());
+    // A browser command is given, yet kubectl said non-interactive: refused at once.
+    expect_failure(
+        &strict,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["--no-browser-when-non-interactive", "interactiveMode"],
+    );
+    let mut strict_device = strict.clone();
+    replace_flag(
+        &mut strict_device,
+        "--grant-type=",
+        "--grant-type=device-code".into(),
+    );
+    expect_failure(
+        &strict_device,
+        EXEC_INFO_V1_NONINTERACTIVE,
+        &["device-code", "--no-browser-when-non-interactive"],
+    );
+    assert_eq!(
+        setup.provider.stats().unwrap().requests,
+        before,
+        "no request at all"
+    );
+
+    // Interactive kubectl: the browser opens as usual, with or without the flag.
+    let (first, _) = get_token(&strict, EXEC_INFO_V1_INTERACTIVE);
+    assert_eq!(setup.provider.stats().unwrap().authorization_requests(), 1);
+
+    // Non-interactive again: a cached token and a refresh need no browser.
+    let (hit, _) = get_token(&strict, EXEC_INFO_V1_NONINTERACTIVE);
+    assert_eq!(token_of(&hit), token_of(&first));
+    let exp = claims(&token_of(&first))["exp"].as_i64().unwrap();
+    while jiff::Timestamp::now().as_second() < exp {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (refreshed, _) = get_token(&strict, EXEC_INFO_V1_NONINTERACTIVE);
+    assert_ne!(token_of(&refreshed), token_of(&first));
+    let stats = setup.provider.stats().unwrap();
+    assert_eq!(stats.grants_for("refresh_token"), 1);
+    assert_eq!(stats.authorization_requests(), 1, "no second login");
+
+    // Without the flag, the default: non-interactive kubectl plus a browser command logs in.
+    let other_cache = tempfile::tempdir().unwrap();
+    let default: Vec<String> = args
+        .into_iter()
+        .map(|a| {
+            if a.starts_with("--token-cache-dir=") {
+                format!("--token-cache-dir={}", other_cache.path().display())
+            } else {
+                a
+            }
+        })
+        .collect();
+    let (credential, _) = get_token(&default, EXEC_INFO_V1_NONINTERACTIVE);
+    assert_eq!(claims(&token_of(&credential))["sub"], "alice");
+    assert_eq!(setup.provider.stats().unwrap().authorization_requests(), 2);
 }
 
 #[test]
