@@ -848,10 +848,14 @@ async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
         let mut last = String::new();
         let mut ok = false;
         let mut skipped = false;
-        // The index may lag just after a restart: check a few times.
-        for attempt in 0..5 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+        // The index may lag just after a restart, and cannot commit while
+        // the disk is full (the events wait in the log): check again until
+        // 5 s after the disk has room, at most 60 s.
+        let started = Instant::now();
+        let mut room_since = Instant::now();
+        loop {
+            if shared.disk_full.load(Relaxed) {
+                room_since = Instant::now();
             }
             match (
                 count(&shared, &url, &marker).await,
@@ -862,7 +866,10 @@ async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
                     break;
                 }
                 (Some(Ok(n)), Some(Ok(m))) => {
-                    last = format!("{marker}: {n} events (want {BATCH}), {by_id}: {m} (want 1)")
+                    last = format!("{marker}: {n} events (want {BATCH}), {by_id}: {m} (want 1)");
+                    if n > BATCH as u64 || m > 1 {
+                        break; // stored twice: no waiting makes that right
+                    }
                 }
                 (Some(Err(e)), _) | (_, Some(Err(e))) => last = e,
                 _ => {
@@ -870,6 +877,12 @@ async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
                     break;
                 }
             }
+            if room_since.elapsed() > Duration::from_secs(5)
+                || started.elapsed() > Duration::from_secs(60)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         if ok {
             c.checks_ok.fetch_add(1, Relaxed);
