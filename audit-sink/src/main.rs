@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use audit_sink::auth::Credentials;
 use audit_sink::pipeline::{Sink, SinkOptions};
-use audit_sink::server::{DEFAULT_MAX_BODY, ServeOptions};
+use audit_sink::server::{DEFAULT_MAX_BODY, Limits, ServeOptions};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -100,6 +100,19 @@ struct ServeArgs {
     /// Log format on stderr.
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+    /// Longest time to receive a request's headers, and the first request on a new
+    /// connection (and its TLS handshake); slower connections are closed.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval)]
+    header_read_timeout: Duration,
+    /// Longest time to receive a whole ingest body; slower uploads get 408 and are closed.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_interval)]
+    body_read_timeout: Duration,
+    /// Close keep-alive connections with no request for this long.
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_interval)]
+    idle_timeout: Duration,
+    /// Most connections served at once; more wait in the listen backlog until one closes.
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
 }
 
 #[derive(Args)]
@@ -192,6 +205,12 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
         )?,
         insecure: a.insecure,
         max_body: a.max_body_bytes,
+        limits: Limits {
+            header_read_timeout: a.header_read_timeout,
+            body_read_timeout: a.body_read_timeout,
+            idle_timeout: a.idle_timeout,
+            max_connections: a.max_connections as usize,
+        },
         sink: SinkOptions {
             commit_interval: a.commit_interval,
             retention: a.retention,

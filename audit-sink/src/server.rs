@@ -4,6 +4,17 @@
 //! certificate chain is attached to each request so ingest and search can
 //! check it against their own CA. Shutdown stops accepting, lets in-flight
 //! requests finish, ends follow streams, then drains the pipeline.
+//!
+//! Slow or idle clients cannot pin the sink down ([`Limits`]): at most
+//! `max_connections` connections are served at once (more wait in the
+//! listen backlog); a connection that has not delivered a request's headers
+//! within `header_read_timeout` (the first request, or a request head that
+//! started arriving on an idle keep-alive connection) is closed; an ingest
+//! body not received within `body_read_timeout` answers 408; a keep-alive
+//! connection idle for `idle_timeout` is closed. A small watchdog per
+//! connection enforces these from what the connection reads and which
+//! requests are in flight (a response streaming to `/v1/follow` counts as
+//! in flight).
 
 // Handlers' helpers return the ready error `Response` as their `Err`; it is
 // built once per failed request, so its size does not matter.
@@ -14,8 +25,10 @@ use std::future::Future;
 use std::io::Read as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -35,7 +48,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
-use tokio::sync::watch;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt as _;
 
 use crate::auth::{Credentials, PeerCerts};
@@ -48,6 +62,33 @@ use crate::pipeline::{Accepted, IngestError, Sink, SinkOptions};
 pub const DEFAULT_MAX_BODY: usize = 32 * 1024 * 1024;
 /// Ingest answers well inside the apiserver's 30 s webhook timeout.
 const INGEST_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Connection limits and timeouts (see the module documentation).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest time to receive a request's headers; also how long a new
+    /// connection may stay silent before its first request (and its TLS handshake).
+    pub header_read_timeout: Duration,
+    /// Longest time to receive a whole ingest request body (answered 408 beyond).
+    pub body_read_timeout: Duration,
+    /// A keep-alive connection with no request for this long is closed.
+    pub idle_timeout: Duration,
+    /// Most connections served at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            // longer than the 90 s idle timeout of Go's HTTP clients (the
+            // apiserver's), so the client closes first and never races a close
+            idle_timeout: Duration::from_secs(120),
+            max_connections: 1024,
+        }
+    }
+}
 
 /// Everything `audit-sink serve` is configured with.
 pub struct ServeOptions {
@@ -63,6 +104,8 @@ pub struct ServeOptions {
     pub insecure: bool,
     /// Request body limit in bytes (also applied after gzip decoding).
     pub max_body: usize,
+    /// Connection limits and timeouts.
+    pub limits: Limits,
     /// Pipeline options.
     pub sink: SinkOptions,
 }
@@ -78,6 +121,7 @@ pub struct AppState {
     ingest: Credentials,
     search: Credentials,
     max_body: usize,
+    body_read_timeout: Duration,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -203,7 +247,25 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
         st.sink.shared.metrics.reject("too_large", 1);
         return too_large(limit);
     }
-    let bytes = match axum::body::to_bytes(body, limit).await {
+    let read = tokio::time::timeout(st.body_read_timeout, axum::body::to_bytes(body, limit)).await;
+    let Ok(read) = read else {
+        st.sink.shared.metrics.reject("body_timeout", 1);
+        tracing::warn!(remote = ?remote, timeout = ?st.body_read_timeout, "request body not received in time");
+        let mut r = error(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorBody::new(
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {:?} (--body-read-timeout)",
+                    st.body_read_timeout
+                ),
+            ),
+        );
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             let is_limit = std::error::Error::source(&e)
@@ -694,17 +756,30 @@ pub async fn serve(
     on_listening(scheme, addr);
     tracing::info!(%addr, scheme, "audit-sink listening");
     let (stop_tx, stop_rx) = watch::channel(false);
+    let limits = opts.limits;
+    anyhow::ensure!(
+        limits.max_connections > 0,
+        "--max-connections must be at least 1"
+    );
     let app = router(AppState {
         sink: sink.clone(),
         ingest: opts.ingest,
         search: opts.search,
         max_body: opts.max_body,
-        shutdown: stop_rx,
+        body_read_timeout: limits.body_read_timeout,
+        shutdown: stop_rx.clone(),
     });
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut full_warned: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
+        // A free connection slot first: beyond the limit, new connections
+        // wait in the kernel's listen backlog while existing ones are served.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         let (stream, remote) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(x) => x,
@@ -716,15 +791,27 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        if slots.available_permits() == 0
+            && full_warned.is_none_or(|t| t.elapsed() > Duration::from_secs(10))
+        {
+            full_warned = Some(Instant::now());
+            tracing::warn!(
+                max_connections = limits.max_connections,
+                "connection limit reached; new connections wait until one closes (--max-connections)"
+            );
+        }
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let tls = tls.clone();
         let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let stop = stop_rx.clone();
         tokio::spawn(async move {
+            let _slot = slot;
+            let accepted = Instant::now();
             let (peer, io): (PeerCerts, Box<dyn IoStream>) = match tls {
                 Some(acc) => {
-                    match tokio::time::timeout(Duration::from_secs(10), acc.accept(stream)).await {
+                    match tokio::time::timeout(limits.header_read_timeout, acc.accept(stream)).await
+                    {
                         Ok(Ok(s)) => {
                             let certs = s.get_ref().1.peer_certificates().map(|c| {
                                 Arc::new(c.iter().map(|x| x.clone().into_owned()).collect())
@@ -735,25 +822,22 @@ pub async fn serve(
                             tracing::debug!(%remote, error = %e, "TLS handshake failed");
                             return;
                         }
-                        Err(_) => return,
+                        Err(_) => {
+                            tracing::debug!(%remote, "TLS handshake timed out");
+                            return;
+                        }
                     }
                 }
                 None => (PeerCerts(None), Box::new(stream)),
             };
-            let svc = app.map_request(move |mut req: http::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(peer.clone());
-                req.extensions_mut().insert(RemoteAddr(remote));
-                req
-            });
-            let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(svc));
-            let _ = watcher.watch(conn.into_owned()).await;
+            serve_connection(app, builder, io, peer, remote, accepted, limits, stop).await;
         });
     }
     tracing::info!("shutting down: finishing in-flight requests");
     drop(listener);
     let _ = stop_tx.send(true);
-    if tokio::time::timeout(Duration::from_secs(25), graceful.shutdown())
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(Duration::from_secs(25), slots.acquire_many(all))
         .await
         .is_err()
     {
@@ -763,6 +847,242 @@ pub async fn serve(
     tokio::task::spawn_blocking(move || s.shutdown()).await?;
     tracing::info!("audit-sink stopped");
     Ok(())
+}
+
+/// What the watchdog of a connection knows about it.
+struct ConnState {
+    /// Requests whose response has not been fully sent (or dropped).
+    in_flight: usize,
+    /// Requests received so far.
+    requests: u64,
+    /// When the last response finished.
+    idle_since: Instant,
+    /// While idle, when bytes of a next request head started to arrive (HTTP/1).
+    head_started: Option<Instant>,
+    /// The connection speaks HTTP/2 (frames arrive between requests).
+    h2: bool,
+}
+
+type SharedConn = Arc<Mutex<ConnState>>;
+
+fn lock(s: &SharedConn) -> std::sync::MutexGuard<'_, ConnState> {
+    s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Counts a request in flight until its response body is dropped.
+struct InFlight(SharedConn);
+
+impl InFlight {
+    fn enter(state: &SharedConn, h2: bool) -> InFlight {
+        let mut s = lock(state);
+        s.in_flight += 1;
+        s.requests += 1;
+        s.head_started = None;
+        s.h2 |= h2;
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut s = lock(&self.0);
+        s.in_flight -= 1;
+        if s.in_flight == 0 {
+            s.idle_since = Instant::now();
+        }
+    }
+}
+
+/// A response body that keeps its request counted as in flight.
+struct TrackedBody {
+    inner: Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for TrackedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The connection's byte stream, noting when a request head starts arriving.
+struct TrackedIo {
+    io: Box<dyn IoStream>,
+    state: SharedConn,
+}
+
+impl AsyncRead for TrackedIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.io).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            let mut s = lock(&self.state);
+            if s.in_flight == 0 && s.head_started.is_none() && !s.h2 {
+                s.head_started = Some(Instant::now());
+            }
+        }
+        r
+    }
+}
+
+impl AsyncWrite for TrackedIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// What the watchdog decides about a connection.
+enum Verdict {
+    Fine,
+    /// A request's headers (or the first request) did not arrive in time.
+    HeaderTimeout,
+    /// Nothing happened on a keep-alive connection for too long.
+    Idle,
+}
+
+fn verdict(state: &SharedConn, accepted: Instant, limits: &Limits) -> Verdict {
+    let s = lock(state);
+    if s.in_flight > 0 {
+        Verdict::Fine
+    } else if s.requests == 0 {
+        if accepted.elapsed() > limits.header_read_timeout {
+            Verdict::HeaderTimeout
+        } else {
+            Verdict::Fine
+        }
+    } else if s
+        .head_started
+        .is_some_and(|t| t.elapsed() > limits.header_read_timeout)
+    {
+        Verdict::HeaderTimeout
+    } else if s.idle_since.elapsed() > limits.idle_timeout {
+        Verdict::Idle
+    } else {
+        Verdict::Fine
+    }
+}
+
+/// Serves one connection under the watchdog until it ends, times out or the
+/// server stops.
+#[allow(clippy::too_many_arguments)]
+async fn serve_connection(
+    app: Router,
+    builder: hyper_util::server::conn::auto::Builder<TokioExecutor>,
+    io: Box<dyn IoStream>,
+    peer: PeerCerts,
+    remote: SocketAddr,
+    accepted: Instant,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let state: SharedConn = Arc::new(Mutex::new(ConnState {
+        in_flight: 0,
+        requests: 0,
+        idle_since: accepted,
+        head_started: None,
+        h2: false,
+    }));
+    let svc_state = state.clone();
+    let svc = tower::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+        let in_flight = InFlight::enter(&svc_state, req.version() == http::Version::HTTP_2);
+        req.extensions_mut().insert(peer.clone());
+        req.extensions_mut().insert(RemoteAddr(remote));
+        let app = app.clone();
+        async move {
+            let res = app.oneshot(req).await?;
+            Ok::<_, Infallible>(res.map(|inner| {
+                Body::new(TrackedBody {
+                    inner,
+                    _in_flight: in_flight,
+                })
+            }))
+        }
+    });
+    let io = TrackedIo {
+        io,
+        state: state.clone(),
+    };
+    let conn =
+        builder.serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(svc));
+    tokio::pin!(conn);
+    let tick = (limits.header_read_timeout / 4)
+        .min(limits.idle_timeout / 4)
+        .clamp(Duration::from_millis(20), Duration::from_secs(1));
+    // Set once the connection was asked to finish: when, and how long it may take.
+    let mut closing: Option<(Instant, Duration)> = None;
+    if *stop.borrow() {
+        conn.as_mut().graceful_shutdown();
+        closing = Some((Instant::now(), Duration::from_secs(25)));
+    }
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            r = stop.changed(), if closing.is_none() => {
+                if r.is_ok() && *stop.borrow() {
+                    conn.as_mut().graceful_shutdown();
+                    closing = Some((Instant::now(), Duration::from_secs(25)));
+                }
+            }
+            () = tokio::time::sleep(tick) => {
+                if let Some((since, grace)) = closing {
+                    if since.elapsed() > grace {
+                        return;
+                    }
+                    continue;
+                }
+                match verdict(&state, accepted, &limits) {
+                    Verdict::Fine => {}
+                    Verdict::HeaderTimeout => {
+                        tracing::debug!(%remote, "request headers not received in time; closing the connection");
+                        return;
+                    }
+                    Verdict::Idle => {
+                        tracing::debug!(%remote, "idle keep-alive connection; closing it");
+                        conn.as_mut().graceful_shutdown();
+                        closing = Some((Instant::now(), limits.header_read_timeout));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A byte stream a connection can be served over (TCP or TLS over TCP).
