@@ -182,6 +182,9 @@ impl Event {
     pub fn from_json(json: &str) -> Result<Event, EventError> {
         let event: Event =
             serde_json::from_str(json).map_err(|e| EventError::Malformed(e.to_string()))?;
+        // serde also accepts a struct written as an array of its fields in
+        // declaration order; an audit event is always a JSON object.
+        require_object(json.as_bytes(), "an audit Event")?;
         event.validate()?;
         Ok(event)
     }
@@ -255,6 +258,16 @@ impl Event {
     }
 }
 
+/// Fails unless the (already parsed) JSON text is an object.
+fn require_object(json: &[u8], what: &str) -> Result<(), EventError> {
+    match json.trim_ascii_start().first() {
+        Some(b'{') => Ok(()),
+        _ => Err(EventError::Malformed(format!(
+            "expected {what} as a JSON object, found a JSON array"
+        ))),
+    }
+}
+
 fn parse_ts(field: &'static str, value: &str) -> Result<Timestamp, EventError> {
     value
         .parse::<Timestamp>()
@@ -316,6 +329,7 @@ impl RawEventList {
     pub fn from_slice(body: &[u8]) -> Result<RawEventList, EventError> {
         let list: RawEventList =
             serde_json::from_slice(body).map_err(|e| EventError::Malformed(e.to_string()))?;
+        require_object(body, "an EventList")?;
         if let Some(kind) = &list.kind
             && kind.as_str() != Some("EventList")
         {
@@ -335,6 +349,32 @@ impl RawEventList {
         }
         Ok(list)
     }
+}
+
+/// One item of an ingested batch: its bytes exactly as received, and the
+/// validated event or why it cannot be indexed.
+#[derive(Debug)]
+pub struct DecodedItem {
+    /// The item's JSON as received (stored byte for byte).
+    pub raw: Box<RawValue>,
+    /// The parsed and validated event, or the reason it was rejected.
+    pub event: Result<Event, EventError>,
+}
+
+/// Decodes and validates the body of `POST /v1/events`: the list is checked
+/// as a whole by [`RawEventList::from_slice`] (an error here rejects the whole
+/// body), then every item is parsed and validated on its own, so one bad item
+/// is reported without failing the others.
+pub fn decode_batch(body: &[u8]) -> Result<Vec<DecodedItem>, EventError> {
+    let list = RawEventList::from_slice(body)?;
+    Ok(list
+        .items
+        .into_iter()
+        .map(|raw| {
+            let event = Event::from_json(raw.get());
+            DecodedItem { raw, event }
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -382,6 +422,20 @@ mod tests {
         assert_eq!(list.items[0].get(), LEGACY);
         assert!(Event::from_json(list.items[1].get()).is_err());
         assert!(RawEventList::from_slice(br#"{"kind":"PodList","items":[]}"#).is_err());
+    }
+
+    #[test]
+    fn decode_batch_validates_each_item() {
+        let body = format!(
+            r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{LEGACY},{{"kind":0}},{{"auditID":"x"}}]}}"#
+        );
+        let items = decode_batch(body.as_bytes()).unwrap();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].raw.get(), LEGACY);
+        assert_eq!(items[0].event.as_ref().unwrap().audit_id, "14933b4e");
+        assert!(matches!(items[1].event, Err(EventError::Malformed(_))));
+        assert_eq!(items[2].event, Err(EventError::Missing("stage")));
+        assert!(matches!(decode_batch(b"[]"), Err(EventError::Malformed(_))));
     }
 
     #[test]
