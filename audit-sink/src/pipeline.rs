@@ -24,9 +24,7 @@ use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::deadletter::{DeadLetter, DeadLetterLog};
-use crate::index::{
-    DAY_MICROS, IndexFields, Partitions, Prepared, Writers, prepare, prepare_with_fields,
-};
+use crate::index::{DAY_MICROS, IndexFields, Partitions, Prepared, Writers, prepare, prepare_json};
 use crate::metrics::Metrics;
 use crate::wal::{self, Wal, WalPos};
 
@@ -69,23 +67,24 @@ pub struct Accepted {
     pub raw: Box<RawValue>,
     /// The index document.
     pub prepared: Prepared,
-    /// Query fields (for `/v1/follow`).
-    pub fields: EventFields,
 }
 
 impl Accepted {
-    /// Builds the document of a validated `event`.
+    /// Parses, validates and builds the document of one event in one pass
+    /// over its bytes (see [`crate::index::prepare_json`]).
+    pub fn parse(raw: Box<RawValue>, f: &IndexFields) -> Result<Accepted, audit_api::EventError> {
+        let prepared = prepare_json(raw.get().as_bytes(), f)?;
+        Ok(Accepted { raw, prepared })
+    }
+
+    /// Builds the document of an already parsed and validated `event`.
     pub fn new(
         event: &Event,
         raw: Box<RawValue>,
         f: &IndexFields,
     ) -> Result<Accepted, audit_api::EventError> {
-        let (prepared, fields) = prepare_with_fields(event, raw.get().as_bytes(), f)?;
-        Ok(Accepted {
-            raw,
-            prepared,
-            fields,
-        })
+        let prepared = prepare(event, raw.get().as_bytes(), f)?;
+        Ok(Accepted { raw, prepared })
     }
 }
 
@@ -221,12 +220,7 @@ impl Sink {
         wal::replay(&wal_dir, checkpoint, |payload, pos| {
             last = Some(pos);
             replayed += 1;
-            let parsed = std::str::from_utf8(payload)
-                .map_err(|e| e.to_string())
-                .and_then(|s| Event::from_json(s).map_err(|e| e.to_string()));
-            match parsed
-                .and_then(|e| prepare(&e, payload, &parts.fields).map_err(|e| e.to_string()))
-            {
+            match prepare_json(payload, &parts.fields) {
                 Ok(p) => match writers.add(p) {
                     Ok(true) => new += 1,
                     Ok(false) => {}
@@ -485,11 +479,7 @@ fn reindex_from_wal(
 ) -> anyhow::Result<u64> {
     let mut first_err = None;
     let n = wal::read_range(wal_dir, from, to, |payload, _| {
-        let parsed = std::str::from_utf8(payload)
-            .map_err(|e| e.to_string())
-            .and_then(|s| Event::from_json(s).map_err(|e| e.to_string()))
-            .and_then(|e| prepare(&e, payload, &parts.fields).map_err(|e| e.to_string()));
-        match parsed {
+        match prepare_json(payload, &parts.fields) {
             Ok(p) if p.day < cutoff_day => {}
             Ok(p) => {
                 if let Err(e) = writers.add(p) {
@@ -579,9 +569,11 @@ fn index_loop(
                         match writers.add(a.prepared) {
                             Ok(true) => {
                                 shared.metrics.events_indexed.fetch_add(1, Relaxed);
-                                if want_follow {
+                                // The query fields are only needed (and
+                                // only built) while someone follows.
+                                if want_follow && let Ok(event) = Event::from_json(a.raw.get()) {
                                     follow_buf.push(Arc::new(FollowItem {
-                                        fields: a.fields,
+                                        fields: EventFields::from_event(&event),
                                         raw: a.raw,
                                     }));
                                 }

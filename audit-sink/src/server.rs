@@ -37,7 +37,7 @@ use audit_api::api::{
 };
 use audit_api::event::RawEventList;
 use audit_api::fields::Field;
-use audit_api::{Event, Query as AuditQuery, parse_query};
+use audit_api::{Query as AuditQuery, parse_query};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -54,7 +54,7 @@ use tower::ServiceExt as _;
 
 use crate::auth::{Credentials, PeerCerts};
 use crate::deadletter::DeadLetter;
-use crate::index::{SearchRequest, prepare_with_fields};
+use crate::index::{SearchRequest, prepare_json};
 use crate::pipeline::{Accepted, IngestError, Sink, SinkOptions};
 
 /// Default request body limit (32 MiB): real 400-event batches at
@@ -325,27 +325,8 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
     let mut accepted = Vec::with_capacity(list.items.len());
     let mut dead = Vec::new();
     for raw in list.items {
-        match serde_json::from_str::<Event>(raw.get())
-            .map_err(|e| audit_api::EventError::Malformed(e.to_string()))
-            .and_then(|e| e.validate().map(|()| e))
-        {
-            Ok(event) => match prepare_with_fields(
-                &event,
-                raw.get().as_bytes(),
-                &st.sink.shared.parts.fields,
-            ) {
-                Ok((prepared, fields)) => accepted.push(Accepted {
-                    raw,
-                    prepared,
-                    fields,
-                }),
-                Err(e) => dead.push(DeadLetter::new(
-                    "event",
-                    e.to_string(),
-                    source.clone(),
-                    raw.get().as_bytes(),
-                )),
-            },
+        match prepare_json(raw.get().as_bytes(), &st.sink.shared.parts.fields) {
+            Ok(prepared) => accepted.push(Accepted { raw, prepared }),
             Err(e) => dead.push(DeadLetter::new(
                 "event",
                 e.to_string(),
