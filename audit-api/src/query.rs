@@ -371,11 +371,22 @@ fn parse_code(value: &[(char, bool)], pos: usize) -> Result<CodeMatch, ParseErro
     if let Some(rest) = lower.strip_prefix("<=") {
         return Ok(CodeMatch::Range(100, num(rest)?));
     }
+    // `>999` and `<100` match no status code: refused like `500..400`.
     if let Some(rest) = lower.strip_prefix('>') {
-        return Ok(CodeMatch::Range(num(rest)?.saturating_add(1), 999));
+        let n = num(rest)?;
+        return if n < 999 {
+            Ok(CodeMatch::Range(n + 1, 999))
+        } else {
+            Err(err())
+        };
     }
     if let Some(rest) = lower.strip_prefix('<') {
-        return Ok(CodeMatch::Range(100, num(rest)?.saturating_sub(1)));
+        let n = num(rest)?;
+        return if n > 100 {
+            Ok(CodeMatch::Range(100, n - 1))
+        } else {
+            Err(err())
+        };
     }
     if let Some((a, b)) = lower.split_once("..") {
         let (a, b) = (num(a)?, num(b)?);
@@ -642,15 +653,25 @@ pub fn quote_value(value: &str) -> String {
     s
 }
 
+impl Pattern {
+    /// The pattern unquoted, every special character backslashed.
+    fn bare(&self) -> String {
+        match self {
+            Pattern::Exact(s) => escape_bare(s, &[]),
+            Pattern::Prefix(p) => format!("{}*", escape_bare(p, &[])),
+            Pattern::Glob(parts) => {
+                let escaped: Vec<String> = parts.iter().map(|p| escape_bare(p, &[])).collect();
+                escaped.join("*")
+            }
+        }
+    }
+}
+
 impl fmt::Display for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Pattern::Exact(s) => f.write_str(&quote_value(s)),
-            Pattern::Prefix(p) => write!(f, "{}*", escape_bare(p)),
-            Pattern::Glob(parts) => {
-                let escaped: Vec<String> = parts.iter().map(|p| escape_bare(p)).collect();
-                f.write_str(&escaped.join("*"))
-            }
+            _ => f.write_str(&self.bare()),
         }
     }
 }
@@ -663,24 +684,22 @@ impl fmt::Display for Query {
             Query::Field { field, pattern } => write!(f, "{}:{}", field.name(), pattern),
             Query::Code(CodeMatch::Exact(c)) => write!(f, "code:{c}"),
             Query::Code(CodeMatch::Range(a, b)) => write!(f, "code:{a}..{b}"),
-            Query::Annotation { key, value: None } => write!(f, "annotation:{}", quote_value(key)),
-            Query::Annotation {
-                key,
-                value: Some(v),
-            } => {
-                write!(
-                    f,
-                    "annotation:{}={}",
-                    quote_value(key).replace('=', "\\="),
-                    v
-                )
+            // One unquoted token: a quoted key would end the token before `=value`.
+            Query::Annotation { key, value } => {
+                write!(f, "annotation:{}", escape_bare(key, &['=']))?;
+                match value {
+                    Some(v) => write!(f, "={}", v.bare()),
+                    None => Ok(()),
+                }
             }
             Query::Text { text, phrase: true } => write!(f, "{}", quote_value_always(text)),
+            // A word, not a phrase: unquoted, with `:` escaped so that it
+            // cannot read as a field filter.
             Query::Text {
                 text,
                 phrase: false,
-            } => write!(f, "{}", quote_value(text)),
-            Query::TextPrefix(p) => write!(f, "{}*", escape_bare(p)),
+            } => f.write_str(&escape_bare(text, &[':'])),
+            Query::TextPrefix(p) => write!(f, "{}*", escape_bare(p, &[':'])),
             Query::Not(q) => match **q {
                 Query::And(_) | Query::Or(_) => write!(f, "-({q})"),
                 _ => write!(f, "-{q}"),
@@ -689,7 +708,7 @@ impl fmt::Display for Query {
                 let parts: Vec<String> = qs
                     .iter()
                     .map(|q| match q {
-                        Query::Or(_) => format!("({q})"),
+                        Query::Or(_) | Query::And(_) => format!("({q})"),
                         _ => q.to_string(),
                     })
                     .collect();
@@ -709,12 +728,16 @@ impl fmt::Display for Query {
     }
 }
 
-/// Escapes a value for an unquoted position (every special character
-/// backslashed), so a wildcard can follow it.
-fn escape_bare(v: &str) -> String {
+/// Escapes a value for an unquoted position (every special character, and
+/// those in `extra`, backslashed), so a wildcard can follow it.
+fn escape_bare(v: &str, extra: &[char]) -> String {
     let mut s = String::new();
     for (i, c) in v.chars().enumerate() {
-        if c.is_whitespace() || matches!(c, '(' | ')' | '"' | '\\' | '*') || (i == 0 && c == '-') {
+        if c.is_whitespace()
+            || matches!(c, '(' | ')' | '"' | '\\' | '*')
+            || extra.contains(&c)
+            || (i == 0 && c == '-')
+        {
             s.push('\\');
         }
         s.push(c);

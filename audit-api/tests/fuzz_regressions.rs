@@ -2,7 +2,6 @@
 //! (`tests/fuzz-regressions/<target>/`) through the same checks the fuzzers
 //! assert (`tests/support/fuzz_checks.rs`).
 
-#[allow(dead_code)]
 #[path = "support/fuzz_checks.rs"]
 mod fuzz_checks;
 
@@ -32,4 +31,9 @@ fn replay(target: &str, check: fn(&[u8])) {
 #[test]
 fn event_list_inputs() {
     replay("event_list", fuzz_checks::event_list);
+}
+
+#[test]
+fn query_inputs() {
+    replay("query", fuzz_checks::query);
 }
