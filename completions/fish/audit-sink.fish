@@ -46,6 +46,10 @@ complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-pend
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l writer-memory-mib -d 'Index writer memory per open day partition, MiB' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l header-read-timeout -d 'Longest time to receive a request\'s headers, and the first request on a new connection (and its TLS handshake); slower connections are closed' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l body-read-timeout -d 'Longest time to receive a whole ingest body; slower uploads get 408 and are closed' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l idle-timeout -d 'Close keep-alive connections with no request for this long' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-connections -d 'Most connections served at once; more wait in the listen backlog until one closes' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l insecure -d 'Allow listening on a non-loopback address without authentication'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l data-dir -d 'Data directory: write-ahead log, index, dead-letter log' -r -F
