@@ -799,11 +799,17 @@ impl Partitions {
         let query = self.filtered(&req.query, req.since, req.until, req.cursor)?;
         let want = req.limit + 1;
         let mut hits: Vec<(u64, Arc<Partition>, DocAddress)> = Vec::new();
+        // Documents are read with the very searcher that found them: a
+        // commit or merge in between changes the segment list, and a
+        // DocAddress from an older one names another (or no) document.
+        let mut searchers = HashMap::new();
         for p in self.overlapping(req.since, req.until) {
             if hits.len() >= want {
                 break;
             }
-            let searcher = p.reader.searcher();
+            let searcher = searchers
+                .entry(p.day)
+                .or_insert_with(|| p.reader.searcher());
             let top: Vec<(Option<u64>, DocAddress)> = searcher.search(
                 &query,
                 &TopDocs::with_limit(want - hits.len())
@@ -820,7 +826,6 @@ impl Partitions {
             None
         };
         let mut out = Vec::with_capacity(hits.len());
-        let mut searchers = HashMap::new();
         for (_, p, addr) in hits {
             let searcher = searchers
                 .entry(p.day)
