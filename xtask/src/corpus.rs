@@ -552,8 +552,9 @@ fn path_with_slots(uri: &str, cut: &Cut) -> String {
     s
 }
 
-/// Cuts namespaces, names, images, links and creation times out of an object body.
-fn cut_object(v: &mut Value, cut: &Cut) {
+/// Cuts namespaces, names, links, creation times and (when `images`) container
+/// images out of an object body.
+fn cut_object(v: &mut Value, cut: &Cut, images: bool) {
     match v {
         Value::Object(m) => {
             for (k, x) in m.iter_mut() {
@@ -569,15 +570,17 @@ fn cut_object(v: &mut Value, cut: &Cut) {
                     ("selfLink", Value::String(s)) => {
                         *x = Value::String(path_with_slots(s, cut));
                     }
-                    ("image", Value::String(_)) => *x = Value::String(Slot::Image.marker()),
+                    ("image", Value::String(_)) if images => {
+                        *x = Value::String(Slot::Image.marker())
+                    }
                     ("creationTimestamp", Value::String(_)) => {
                         *x = Value::String(Slot::Seconds.marker());
                     }
-                    _ => cut_object(x, cut),
+                    _ => cut_object(x, cut, images),
                 }
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| cut_object(x, cut)),
+        Value::Array(a) => a.iter_mut().for_each(|x| cut_object(x, cut, images)),
         _ => {}
     }
 }
@@ -618,9 +621,13 @@ fn render(event: &Map<String, Value>, level: Level, forbid: bool, cut: &Cut) -> 
     if level < Level::RequestResponse {
         e.remove("responseObject");
     }
+    // Images vary only where the request carries them, so that the rare
+    // image's word is always inside requestObject (and then perhaps also in
+    // the responseObject echoing it), never in a response alone.
+    let images = e.contains_key("requestObject");
     for k in ["requestObject", "responseObject"] {
         if let Some(v) = e.get_mut(k) {
-            cut_object(v, cut);
+            cut_object(v, cut, images);
         }
     }
     if forbid {
