@@ -103,6 +103,7 @@ pub fn parse_query(input: &str) -> Result<Query, ParseError> {
         tokens,
         pos: 0,
         end: input.chars().count(),
+        depth: 0,
     };
     if p.tokens.is_empty() {
         return Ok(Query::All);
@@ -409,10 +410,17 @@ fn parse_code(value: &[(char, bool)], pos: usize) -> Result<CodeMatch, ParseErro
 
 // ---------------------------------------------------------------- parser
 
+/// How deeply parentheses and negations may nest. The parser recurses once
+/// per level, and the sink parses on threads with small stacks: without a
+/// bound, a query of ten thousand `(` or `-` overflowed the stack and aborted
+/// the process.
+pub const MAX_NESTING: usize = 64;
+
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     end: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -470,10 +478,24 @@ impl Parser {
         }
     }
 
+    /// Enters one level of nesting (a `(` or a negation) at the current token.
+    fn nest(&mut self) -> Result<(), ParseError> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.err_here(&format!(
+                "at most {MAX_NESTING} nested parentheses or negations"
+            )));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Query, ParseError> {
         if matches!(self.peek().map(|t| &t.tok), Some(Tok::Not)) {
+            self.nest()?;
             self.pos += 1;
-            return Ok(Query::Not(Box::new(self.unary()?)));
+            let q = Query::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(q);
         }
         self.primary()
     }
@@ -484,8 +506,10 @@ impl Parser {
         };
         match token.tok {
             Tok::LParen => {
+                self.nest()?;
                 self.pos += 1;
                 let q = self.or()?;
+                self.depth -= 1;
                 match self.peek().map(|t| &t.tok) {
                     Some(Tok::RParen) => {
                         self.pos += 1;
@@ -957,6 +981,24 @@ mod tests {
         let e = parse_query("NOT").unwrap_err();
         assert_eq!(e.position, 3);
         assert!(e.caret("NOT").ends_with("   ^"));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let ok = format!("{}a{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        assert!(parse_query(&ok).is_ok());
+        assert!(parse_query(&format!("{}a", "-".repeat(MAX_NESTING))).is_ok());
+        // Deeper than that is refused, however deep: this used to overflow the stack.
+        for n in [MAX_NESTING + 1, 100_000] {
+            let e = parse_query(&format!("{}a{}", "(".repeat(n), ")".repeat(n))).unwrap_err();
+            assert_eq!(e.position, MAX_NESTING, "{e}");
+            assert!(e.expected.contains("nested"), "{e}");
+            let e = parse_query(&format!("{}a", "-".repeat(n))).unwrap_err();
+            assert_eq!(e.position, MAX_NESTING, "{e}");
+        }
+        // Siblings do not add up.
+        let wide = vec!["(a OR -b)"; 1000].join(" ");
+        assert!(parse_query(&wide).is_ok());
     }
 
     #[test]
