@@ -807,7 +807,9 @@ async fn count(shared: &Shared, url: &str, q: &str) -> Option<Result<u64, String
         .await
         .ok()?;
     if r.status() != 200 {
-        return Some(Err(format!("stats {q:?} answered {}", r.status())));
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        return Some(Err(format!("stats {q:?} answered {status}: {text}")));
     }
     let v: audit_api::api::StatsResponse = r.json().await.ok()?;
     Some(Ok(v.total))
@@ -910,7 +912,9 @@ async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
                 if r.status() == 200 {
                     c.heavy_queries.fetch_add(1, Relaxed);
                 } else {
-                    shared.fail(format!("heavy search answered {}", r.status()));
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    shared.fail(format!("heavy search answered {status}: {text}"));
                 }
             }
         }
