@@ -950,6 +950,17 @@ impl Partitions {
 pub const DEDUP_WINDOW_MINUTES: i64 = 5;
 const MINUTE_MICROS: i64 = 60_000_000;
 
+/// The merge policy of every day's writer: tantivy's log-structured policy,
+/// merging 16 segments of a level at a time instead of 8. A commit every
+/// 500 ms leaves two small segments each time; merging wider levels rewrites
+/// each document fewer times (about log16 instead of log8 of the day's
+/// size in segments) for at most twice as many segments to search.
+pub fn merge_policy() -> tantivy::indexer::LogMergePolicy {
+    let mut policy = tantivy::indexer::LogMergePolicy::default();
+    policy.set_min_num_segments(16);
+    policy
+}
+
 /// Hasher for the dedup keys, which are already uniform (SHA-256 bits).
 #[derive(Default, Clone, Copy)]
 struct KeyHasher(u64);
@@ -1081,10 +1092,11 @@ impl Writers {
                 w.writer.wait_merging_threads()?;
             }
             let p = self.parts.get_or_create(day)?;
-            let writer = p.index.writer_with_num_threads(
+            let writer: IndexWriter = p.index.writer_with_num_threads(
                 self.threads,
                 self.memory_bytes.max(15_000_000 * self.threads),
             )?;
+            writer.set_merge_policy(Box::new(merge_policy()));
             // Load the keys of the newest minutes already committed.
             let searcher = p.reader.searcher();
             let mut newest = i64::MIN;
