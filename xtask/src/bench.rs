@@ -93,6 +93,10 @@ pub struct SearchArgs {
     /// Word of the free-text question (a word only found inside requestObject/responseObject).
     #[arg(long, value_name = "WORD", default_value = corpus::RARE_WORD)]
     pub word: String,
+    /// Ask only these questions (1-based, comma-separated: 1 user+hour, 2 secret deletes,
+    /// 3 403s, 4 free text, 5 time range), e.g. to keep each locked run short.
+    #[arg(long, value_name = "N,…", value_delimiter = ',')]
+    pub only: Vec<usize>,
     /// Also write the report (markdown, with the machine and the command) to this file.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -329,7 +333,21 @@ fn search(ws: &Workspace, a: SearchArgs) -> Result<()> {
     let sample = middle_event(&corpus_path)?;
     let user = a.user.clone().unwrap_or(sample.0);
     let hour = a.hour.clone().unwrap_or(sample.1);
-    let questions = questions(&user, &hour, &a.namespace, &a.word)?;
+    let mut questions = questions(&user, &hour, &a.namespace, &a.word)?;
+    if let Some(bad) = a.only.iter().find(|n| **n == 0 || **n > questions.len()) {
+        bail!(
+            "--only {bad}: questions are numbered 1 to {}",
+            questions.len()
+        );
+    }
+    if !a.only.is_empty() {
+        questions = questions
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| a.only.contains(&(i + 1)))
+            .map(|(_, q)| q)
+            .collect();
+    }
 
     let load_before = load_average();
     let started_at = jiff::Timestamp::now();
