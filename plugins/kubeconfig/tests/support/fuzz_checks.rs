@@ -202,7 +202,7 @@ pub fn merge(data: &[u8]) {
         if SECTIONS.iter().any(|(s, _)| s == key) {
             continue;
         }
-        if key == "current-context" && !value.as_str().is_some_and(|s| !s.is_empty()) {
+        if key == "current-context" && value.as_str().is_none_or(str::is_empty) {
             continue;
         }
         assert_eq!(
