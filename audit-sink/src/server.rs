@@ -237,6 +237,12 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
         tracing::warn!(remote = ?remote, "unauthenticated ingest refused");
         return unauthorized("ingest");
     }
+    // Refuse before reading and parsing the body: at saturation, parsing
+    // batches only to answer 429 would take the CPU the indexer needs.
+    if st.sink.shared.overloaded() {
+        st.sink.shared.metrics.overloaded.fetch_add(1, Relaxed);
+        return ingest_error(IngestError::Overloaded);
+    }
     let limit = st.max_body;
     if let Some(len) = parts
         .headers
