@@ -197,6 +197,7 @@ struct Counters {
     searches_while_full: AtomicU64,
     kills: AtomicU64,
     restarts: AtomicU64,
+    failed_starts: AtomicU64,
     fills: AtomicU64,
 }
 
@@ -337,7 +338,7 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
             incarnations.push(sink.kill9().await);
             shared.counters.kills.fetch_add(1, Relaxed);
         }
-        sink = SinkProcess::start(bin, &data_dir, &log).await?;
+        sink = start_supervised(&shared, bin, &data_dir, &log).await?;
         shared.counters.restarts.fetch_add(1, Relaxed);
         ep_tx.send_replace(Some((sink.url.clone(), Instant::now())));
     }
@@ -354,7 +355,7 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
     ep_tx.send_replace(None);
     incarnations.push(sink.kill9().await);
     shared.counters.kills.fetch_add(1, Relaxed);
-    let mut sink = SinkProcess::start(bin, &data_dir, &log).await?;
+    let mut sink = start_supervised(&shared, bin, &data_dir, &log).await?;
     shared.counters.restarts.fetch_add(1, Relaxed);
     let verify_started = Instant::now();
     let acked = shared.acked.lock().expect("lock").clone();
@@ -437,7 +438,12 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
     );
     let _ = writeln!(t, "  unexpected        {}", n(&c.unexpected));
     let _ = writeln!(t, "  kills (SIGKILL)   {}", n(&c.kills));
-    let _ = writeln!(t, "  restarts          {}", n(&c.restarts));
+    let _ = writeln!(
+        t,
+        "  restarts          {} ({} starts failed and were retried)",
+        n(&c.restarts),
+        n(&c.failed_starts)
+    );
     if disk_full {
         let _ = writeln!(
             t,
@@ -488,6 +494,29 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
         }
     );
     Ok(Report { text: t, failures })
+}
+
+/// Starts the sink like a process supervisor would: a start that fails (e.g.
+/// the replay cannot be indexed while the disk is full) is retried every
+/// second, for at most 5 minutes.
+async fn start_supervised(
+    shared: &Shared,
+    bin: &Path,
+    data_dir: &Path,
+    log: &std::fs::File,
+) -> Result<SinkProcess> {
+    let started = Instant::now();
+    loop {
+        match SinkProcess::start(bin, data_dir, log).await {
+            Ok(s) => return Ok(s),
+            Err(e) if started.elapsed() < Duration::from_secs(300) => {
+                shared.counters.failed_starts.fetch_add(1, Relaxed);
+                eprintln!("soak: the sink did not start ({e:#}); retrying in 1 s");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The sink process, its address and its RSS sampler.
