@@ -101,8 +101,10 @@ struct OutputStatus<'a> {
 
 /// The `ExecCredential` JSON for a token that expires at `exp` (Unix seconds).
 pub fn render(info: &ExecInfo, token: &str, exp: Option<i64>) -> String {
+    // An expiry before 1970 is long past: clamp it so the timestamp stays
+    // RFC 3339 (a negative year is not, and client-go would refuse the answer).
     let expiration_timestamp = exp
-        .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
+        .and_then(|secs| jiff::Timestamp::from_second(secs.max(0)).ok())
         .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
     let output = Output {
         kind: "ExecCredential",
@@ -137,6 +139,19 @@ mod tests {
         assert_eq!(out["kind"], "ExecCredential");
         assert_eq!(out["status"]["token"], "tok");
         assert_eq!(out["status"]["expirationTimestamp"], "2027-01-15T08:00:00Z");
+    }
+
+    #[test]
+    fn an_expiry_before_1970_is_written_as_the_epoch() {
+        let info = ExecInfo::parse(
+            r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}"#,
+        )
+        .unwrap();
+        for exp in [-250_000_000_000, -1, i64::MIN] {
+            let out: serde_json::Value =
+                serde_json::from_str(&render(&info, "t", Some(exp))).unwrap();
+            assert_eq!(out["status"]["expirationTimestamp"], "1970-01-01T00:00:00Z");
+        }
     }
 
     #[test]
