@@ -880,8 +880,9 @@ async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
         let mut ok = false;
         let mut skipped = false;
         // The index may lag just after a restart, and cannot commit while
-        // the disk is full (the events wait in the log): check again until
-        // 5 s after the disk has room, at most 60 s.
+        // the disk is full (the events wait in the log, and the indexer
+        // re-reads them once there is room): check again until 30 s after
+        // the disk has room, at most 90 s.
         let started = Instant::now();
         let mut room_since = Instant::now();
         loop {
@@ -908,8 +909,8 @@ async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
                     break;
                 }
             }
-            if room_since.elapsed() > Duration::from_secs(5)
-                || started.elapsed() > Duration::from_secs(60)
+            if room_since.elapsed() > Duration::from_secs(30)
+                || started.elapsed() > Duration::from_secs(90)
             {
                 break;
             }

@@ -58,11 +58,11 @@ fn short_soak_with_a_full_disk_recovers() {
     let _ = Command::new("umount").arg(probe.path()).status();
     let (ok, report) = soak(&[
         "--seconds",
-        "30",
+        "40",
         "--fault",
         "disk-full",
         "--fill-every",
-        "3-5",
+        "8-12",
         "--tmpfs-mib",
         "128",
     ]);
