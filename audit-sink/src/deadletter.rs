@@ -3,7 +3,7 @@
 //! line in `<data-dir>/dead-letters.jsonl`. `audit-sink dead-letters` reads it.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -70,8 +70,14 @@ impl DeadLetter {
 }
 
 /// Appends dead letters.
+///
+/// Entries are buffered until [`DeadLetterLog::sync`]; a write or fsync that
+/// fails (a full disk) cuts the file back to the end of the last synced entry,
+/// so a torn line never glues itself to the next entry.
 pub struct DeadLetterLog {
-    out: BufWriter<File>,
+    file: File,
+    buf: Vec<u8>,
+    synced_len: u64,
 }
 
 impl DeadLetterLog {
@@ -81,21 +87,43 @@ impl DeadLetterLog {
             .create(true)
             .append(true)
             .open(path(data_dir))?;
+        let synced_len = file.metadata()?.len();
         Ok(DeadLetterLog {
-            out: BufWriter::new(file),
+            file,
+            buf: Vec::new(),
+            synced_len,
         })
     }
 
     /// Buffers one entry.
     pub fn append(&mut self, d: &DeadLetter) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, d)?;
-        self.out.write_all(b"\n")
+        serde_json::to_writer(&mut self.buf, d)?;
+        self.buf.push(b'\n');
+        Ok(())
     }
 
-    /// Flushes and fsyncs.
+    /// Writes the buffered entries and fsyncs. On failure the buffered
+    /// entries are dropped and the file is cut back to its last synced length.
     pub fn sync(&mut self) -> io::Result<()> {
-        self.out.flush()?;
-        self.out.get_ref().sync_data()
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let written = self
+            .file
+            .write_all(&self.buf)
+            .and_then(|()| self.file.sync_data());
+        let len = self.buf.len() as u64;
+        self.buf.clear();
+        match written {
+            Ok(()) => {
+                self.synced_len += len;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.set_len(self.synced_len);
+                Err(e)
+            }
+        }
     }
 }
 

@@ -330,3 +330,39 @@ fn start_with_commit_interval(data: &Path, interval: &str) -> SinkProc {
         data: data.to_path_buf(),
     }
 }
+
+#[test]
+fn a_dead_letter_that_does_not_fit_leaves_no_torn_line() {
+    use audit_sink::deadletter::{self, DeadLetter, DeadLetterLog};
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    let _fs = match Tmpfs::mount(&mnt, "1m") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!(
+                "SKIPPED: this test needs to mount a small tmpfs (run as root with mount permission): {why}"
+            );
+            return;
+        }
+    };
+    let mut log = DeadLetterLog::open(&mnt).unwrap();
+    log.append(&DeadLetter::new("event", "first", None, b"{\"a\":1}"))
+        .unwrap();
+    log.sync().unwrap();
+    let filler = fill(&mnt, 8 * 1024);
+    // Bigger than the room left: the write fails part way.
+    let big = vec![b'x'; 64 * 1024];
+    log.append(&DeadLetter::new("body", "too big", None, &big))
+        .unwrap();
+    assert!(log.sync().is_err(), "a 64 KiB entry fitted into 8 KiB");
+    std::fs::remove_file(&filler).unwrap();
+    log.append(&DeadLetter::new("event", "after", None, b"{\"b\":2}"))
+        .unwrap();
+    log.sync().unwrap();
+    let reasons: Vec<String> = deadletter::read_all(&mnt)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.reason)
+        .collect();
+    assert_eq!(reasons, ["first", "after"]);
+}
