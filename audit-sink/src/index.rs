@@ -184,6 +184,13 @@ pub fn prepare_json(raw: &[u8], f: &IndexFields) -> Result<Prepared, audit_api::
         .map_err(|e| audit_api::EventError::Malformed(format!("not UTF-8: {e}")))?;
     let view: view::EventView<'_> =
         serde_json::from_str(text).map_err(|e| audit_api::EventError::Malformed(e.to_string()))?;
+    // serde reads a struct from an array of its fields too; an audit event is
+    // always a JSON object (as `Event::from_json` insists).
+    if text.trim_start().as_bytes().first() != Some(&b'{') {
+        return Err(audit_api::EventError::Malformed(
+            "expected an audit Event as a JSON object, found a JSON array".into(),
+        ));
+    }
     view.prepare(raw, f)
 }
 
@@ -1228,6 +1235,18 @@ mod tests {
     }
 
     use tantivy::Document as _;
+
+    #[test]
+    fn an_event_written_as_an_array_is_refused_like_audit_api_does() {
+        let fields = IndexFields::new();
+        let raw = br#"["Event","audit.k8s.io/v1","Metadata","id-1","ResponseComplete","/api","get",{"username":"u"},null,[],null,null,null,null,null,"2024-01-01T00:00:00Z"]"#;
+        let Err(err) = prepare_json(raw, &fields) else {
+            panic!("an array was taken for an event");
+        };
+        assert!(err.to_string().contains("JSON object"), "{err}");
+        let api = Event::from_json(std::str::from_utf8(raw).unwrap()).unwrap_err();
+        assert_eq!(err.to_string(), api.to_string());
+    }
 
     #[test]
     fn dedup_outside_the_memory_window_uses_the_index() {
