@@ -20,9 +20,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::binaries::BINARIES;
 use crate::corpus;
-use crate::workspace::{Profile, Workspace};
+use crate::workspace::Workspace;
 
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
@@ -316,7 +315,7 @@ fn search(ws: &Workspace, a: SearchArgs) -> Result<()> {
     let corpus_path = prepare_corpus(ws, &a, &work)?;
     let corpus_bytes = std::fs::metadata(&corpus_path)?.len();
     let data_dir = a.data_dir.clone().unwrap_or_else(|| work.join("sink-data"));
-    let bin = sink_binary(ws, &a)?;
+    let bin = ws.audit_sink(a.sink.as_deref(), a.dev)?;
 
     let import = import_corpus(&bin, &corpus_path, &data_dir, a.reuse_data_dir)?;
     println!(
@@ -561,28 +560,6 @@ fn reject_gzip(path: &Path) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn sink_binary(ws: &Workspace, a: &SearchArgs) -> Result<PathBuf> {
-    let bin = match &a.sink {
-        Some(p) => p.clone(),
-        None => {
-            let sink = BINARIES
-                .iter()
-                .find(|b| b.package == "audit-sink")
-                .context("audit-sink is not a kubext binary")?;
-            let profile = if a.dev {
-                Profile::Dev
-            } else {
-                Profile::Release
-            };
-            ws.build(&[sink], profile, None)?.join(sink.bin)
-        }
-    };
-    if !bin.is_file() {
-        bail!("{} does not exist; build it or drop --sink", bin.display());
-    }
-    Ok(bin)
 }
 
 /// How the data directory was filled.

@@ -31,8 +31,7 @@ use rand::{Rng as _, SeedableRng};
 use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::watch;
 
-use crate::binaries::BINARIES;
-use crate::workspace::{Profile, Workspace};
+use crate::workspace::Workspace;
 
 /// Events per batch: the apiserver's default webhook batch size.
 const BATCH: usize = audit_api::DEFAULT_BATCH_SIZE;
@@ -126,24 +125,7 @@ pub fn run(ws: &Workspace, args: Args) -> Result<()> {
     if args.senders == 0 {
         bail!("--senders must be at least 1");
     }
-    let bin = match &args.sink {
-        Some(p) => p.clone(),
-        None => {
-            let sink = BINARIES
-                .iter()
-                .find(|b| b.package == "audit-sink")
-                .context("audit-sink is not a kubext binary")?;
-            let profile = if args.dev {
-                Profile::Dev
-            } else {
-                Profile::Release
-            };
-            ws.build(&[sink], profile, None)?.join(sink.bin)
-        }
-    };
-    if !bin.is_file() {
-        bail!("{} does not exist; build it or drop --sink", bin.display());
-    }
+    let bin = ws.audit_sink(args.sink.as_deref(), args.dev)?;
     let run_dir = ws.target_dir.join("soak").join(format!(
         "run-{}-{}",
         args.seed,

@@ -192,6 +192,26 @@ impl Workspace {
         self.root.join("LICENSE")
     }
 
+    /// The `audit-sink` binary to run: `given` when set (it must exist),
+    /// otherwise built from this workspace with the dev or release profile.
+    pub fn audit_sink(&self, given: Option<&Path>, dev: bool) -> Result<PathBuf> {
+        let bin = match given {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let sink = crate::binaries::BINARIES
+                    .iter()
+                    .find(|b| b.package == "audit-sink")
+                    .context("audit-sink is not a kubext binary")?;
+                let profile = if dev { Profile::Dev } else { Profile::Release };
+                self.build(&[sink], profile, None)?.join(sink.bin)
+            }
+        };
+        if !bin.is_file() {
+            bail!("{} does not exist; build it or drop --sink", bin.display());
+        }
+        Ok(bin)
+    }
+
     /// Builds the binaries of these packages and returns the folder holding them.
     pub fn build(
         &self,
