@@ -258,8 +258,9 @@ impl Event {
     }
 }
 
-/// Fails unless the (already parsed) JSON text is an object.
-fn require_object(json: &[u8], what: &str) -> Result<(), EventError> {
+/// Fails unless the (already parsed) JSON text is an object: serde also reads
+/// a struct from an array of its fields, and an audit event or list never is one.
+pub fn require_object(json: &[u8], what: &str) -> Result<(), EventError> {
     match json.trim_ascii_start().first() {
         Some(b'{') => Ok(()),
         _ => Err(EventError::Malformed(format!(

@@ -184,13 +184,7 @@ pub fn prepare_json(raw: &[u8], f: &IndexFields) -> Result<Prepared, audit_api::
         .map_err(|e| audit_api::EventError::Malformed(format!("not UTF-8: {e}")))?;
     let view: view::EventView<'_> =
         serde_json::from_str(text).map_err(|e| audit_api::EventError::Malformed(e.to_string()))?;
-    // serde reads a struct from an array of its fields too; an audit event is
-    // always a JSON object (as `Event::from_json` insists).
-    if text.trim_start().as_bytes().first() != Some(&b'{') {
-        return Err(audit_api::EventError::Malformed(
-            "expected an audit Event as a JSON object, found a JSON array".into(),
-        ));
-    }
+    audit_api::event::require_object(raw, "an audit Event")?;
     view.prepare(raw, f)
 }
 
