@@ -99,14 +99,7 @@ async fn duplicates_bad_events_bad_bodies_gzip_and_size_limit() {
             .status(),
         200
     );
-    let m = c
-        .get(format!("{}/metrics", sink.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics(&c, &sink.url).await;
     assert!(m.contains("audit_sink_events_duplicate_total 200"), "{m}");
     assert!(
         m.contains("audit_sink_events_rejected_total{reason=\"invalid_event\"} 1"),

@@ -118,14 +118,7 @@ async fn every_acknowledged_event_survives_kill_9_exactly_once() {
         assert_eq!(post_list(&c, &sink.url, b).await.status(), 200);
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let m = c
-        .get(format!("{}/metrics", sink.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics(&c, &sink.url).await;
     assert!(m.contains("audit_sink_events_duplicate_total"), "{m}");
     wait_total(&c, &sink.url, "", before).await;
 }

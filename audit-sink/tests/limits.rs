@@ -160,14 +160,7 @@ async fn slow_clients_are_cut_off_while_others_are_served() {
 
     // Everything still works, and the sink counted the timed-out body.
     assert_eq!(post_list(&c, &sink.url, &batch(9)).await.status(), 200);
-    let m = c
-        .get(format!("{}/metrics", sink.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let m = metrics(&c, &sink.url).await;
     assert!(m.contains("body_timeout"), "{m}");
 }
 

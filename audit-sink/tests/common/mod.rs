@@ -112,6 +112,13 @@ pub async fn post_list(c: &reqwest::Client, url: &str, items: &[String]) -> reqw
         .expect("post")
 }
 
+/// The sink's Prometheus text from `/metrics`.
+pub async fn metrics(c: &reqwest::Client, url: &str) -> String {
+    let r = c.get(format!("{url}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
 pub async fn stats(c: &reqwest::Client, url: &str, q: &str) -> StatsResponse {
     let r = c
         .get(format!("{url}/v1/stats"))
