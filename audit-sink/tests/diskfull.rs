@@ -37,6 +37,17 @@ impl Tmpfs {
         }
         Ok(Tmpfs(at.to_path_buf()))
     }
+
+    /// Mounts, or says why the test is skipped.
+    fn mount_or_skip(at: &Path, size: &str) -> Option<Tmpfs> {
+        Tmpfs::mount(at, size)
+            .map_err(|why| {
+                eprintln!(
+                    "SKIPPED: this test needs to mount a small tmpfs (run as root with mount permission): {why}"
+                )
+            })
+            .ok()
+    }
 }
 
 impl Drop for Tmpfs {
@@ -126,14 +137,8 @@ async fn assert_exactly_once(c: &reqwest::Client, url: &str, acked: &[String]) {
 async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("mnt");
-    let _fs = match Tmpfs::mount(&mnt, "40m") {
-        Ok(m) => m,
-        Err(why) => {
-            eprintln!(
-                "SKIPPED: this test needs to mount a small tmpfs (run as root with mount permission): {why}"
-            );
-            return;
-        }
+    let Some(_fs) = Tmpfs::mount_or_skip(&mnt, "40m") else {
+        return;
     };
     let data = mnt.join("data");
     let c = client();
@@ -336,14 +341,8 @@ fn a_dead_letter_that_does_not_fit_leaves_no_torn_line() {
     use audit_sink::deadletter::{self, DeadLetter, DeadLetterLog};
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("mnt");
-    let _fs = match Tmpfs::mount(&mnt, "1m") {
-        Ok(m) => m,
-        Err(why) => {
-            eprintln!(
-                "SKIPPED: this test needs to mount a small tmpfs (run as root with mount permission): {why}"
-            );
-            return;
-        }
+    let Some(_fs) = Tmpfs::mount_or_skip(&mnt, "1m") else {
+        return;
     };
     let mut log = DeadLetterLog::open(&mnt).unwrap();
     log.append(&DeadLetter::new("event", "first", None, b"{\"a\":1}"))
