@@ -176,6 +176,10 @@ pub fn http_client(settings: &HttpSettings) -> anyhow::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
+        // Drop idle connections before common servers do (Node closes them
+        // after 5 s): a device-code poll every 5 s or more must not reuse a
+        // connection the provider is closing at that moment.
+        .pool_idle_timeout(Duration::from_secs(4))
         .user_agent(concat!("kubectl-oidc_login/", env!("CARGO_PKG_VERSION")));
     for file in &settings.ca_files {
         let pem = std::fs::read(file)
