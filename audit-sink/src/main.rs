@@ -91,9 +91,14 @@ struct ServeArgs {
     /// Drop whole day partitions older than this (e.g. 30d); default: keep everything.
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     retention: Option<Duration>,
-    /// Acknowledged-but-not-yet-searchable events beyond which ingest answers 429.
+    /// Acknowledged events waiting for the index writer beyond which ingest
+    /// waits for room (--overload-wait), then answers 429.
     #[arg(long, value_name = "N", default_value_t = 25_000)]
     max_pending_events: usize,
+    /// How long an ingest request waits for room while the index queue is full
+    /// before it is answered 429 with Retry-After, e.g. 0s, 2s.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_wait)]
+    overload_wait: Duration,
     /// Index writer memory per open day partition, MiB.
     #[arg(long, value_name = "MIB", default_value_t = 128)]
     writer_memory_mib: usize,
@@ -148,6 +153,22 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     }
     let d = audit_api::time::parse_duration(s).map_err(|e| e.to_string())?;
     Ok(Duration::from_secs(d.as_secs() as u64))
+}
+
+/// `--overload-wait`: 0s up to 10s, so that with the log's own deadline
+/// every ingest is answered within the apiserver's 30 s timeout.
+fn parse_wait(s: &str) -> Result<Duration, String> {
+    let d = if matches!(s, "0" | "0s" | "0ms") {
+        Duration::ZERO
+    } else {
+        parse_interval(s)?
+    };
+    if d > Duration::from_secs(10) {
+        return Err(format!(
+            "{s:?} is too long: at most 10s, so the apiserver (30 s timeout) gets an answer in time"
+        ));
+    }
+    Ok(d)
 }
 
 fn init_logs(json: bool) {
@@ -215,6 +236,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
             commit_interval: a.commit_interval,
             retention: a.retention,
             max_pending_events: a.max_pending_events,
+            overload_wait: a.overload_wait,
             writer_memory: a.writer_memory_mib * 1024 * 1024,
             ..SinkOptions::new(a.data.data_dir)
         },

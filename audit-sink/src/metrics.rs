@@ -73,7 +73,7 @@ pub struct Metrics {
     pub wal_bytes: AtomicU64,
     /// fsync latency of the write-ahead log.
     pub wal_fsync: Histogram,
-    /// Events accepted but not yet committed to the index.
+    /// Events acknowledged and waiting for the index writer.
     pub pending_events: AtomicU64,
     /// Time from the 200 to searchable, of the last commit (microseconds).
     pub index_lag_micros: AtomicU64,
@@ -166,7 +166,7 @@ impl Metrics {
         gauge(
             &mut out,
             "audit_sink_pending_events",
-            "Events acknowledged but not yet searchable.",
+            "Events acknowledged and waiting for the index writer (ingest waits for room beyond --max-pending-events).",
             self.pending_events.load(Relaxed) as f64,
         );
         gauge(

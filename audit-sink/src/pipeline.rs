@@ -6,8 +6,12 @@
 //!                          add to day index, commit every interval,
 //!                          checkpoint, trim the log, feed /v1/follow
 //! ```
-//! [`Sink::reserve`] bounds the events acknowledged but not yet committed, so
-//! memory stays bounded and clients get 429 with `Retry-After` instead.
+//! [`Sink::reserve`] bounds the events acknowledged but not yet handed to the
+//! index writer (the queue between the log and the indexer), so memory stays
+//! bounded; a request that finds the queue full waits up to
+//! [`SinkOptions::overload_wait`] for room, then gets 429 with `Retry-After`.
+//! Events already in the writer are bounded by its memory budget and become
+//! searchable at the next commit.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -35,8 +39,12 @@ pub struct SinkOptions {
     pub data_dir: PathBuf,
     /// Longest time from 200 to searchable (index commit cadence).
     pub commit_interval: Duration,
-    /// Events acknowledged but not yet committed beyond which ingest answers 429.
+    /// Events acknowledged but not yet handed to the index writer beyond
+    /// which ingest waits for room, then answers 429.
     pub max_pending_events: usize,
+    /// How long an ingest request waits for room in a full queue before it
+    /// is answered 429.
+    pub overload_wait: Duration,
     /// Index writer memory per open day, bytes.
     pub writer_memory: usize,
     /// Indexing threads per open day.
@@ -52,6 +60,7 @@ impl SinkOptions {
             data_dir: data_dir.into(),
             commit_interval: Duration::from_millis(500),
             max_pending_events: 25_000,
+            overload_wait: Duration::from_secs(2),
             writer_memory: 128 * 1024 * 1024,
             writer_threads: 2,
             retention: None,
@@ -146,18 +155,27 @@ pub struct Shared {
     pub follow: broadcast::Sender<Arc<FollowItem>>,
     pending: AtomicUsize,
     max_pending: usize,
+    /// Signalled whenever queued events leave the queue.
+    room: tokio::sync::Notify,
+    overload_wait: Duration,
     closing: AtomicBool,
     index_failing: AtomicBool,
 }
 
 impl Shared {
-    /// Events acknowledged but not yet searchable.
+    /// Events acknowledged but not yet handed to the index writer.
     pub fn pending(&self) -> usize {
         self.pending.load(Relaxed)
     }
     /// Whether new ingest would be refused.
     pub fn overloaded(&self) -> bool {
         self.pending() >= self.max_pending
+    }
+    /// Takes `n` events off the queue and wakes requests waiting for room.
+    fn release(&self, n: usize) {
+        let left = self.pending.fetch_sub(n, Relaxed).saturating_sub(n);
+        self.metrics.pending_events.store(left as u64, Relaxed);
+        self.room.notify_waiters();
     }
     /// Whether shutdown started.
     pub fn closing(&self) -> bool {
@@ -259,6 +277,8 @@ impl Sink {
             follow,
             pending: AtomicUsize::new(0),
             max_pending: opts.max_pending_events,
+            room: tokio::sync::Notify::new(),
+            overload_wait: opts.overload_wait,
             closing: AtomicBool::new(false),
             index_failing: AtomicBool::new(false),
         });
@@ -284,15 +304,22 @@ impl Sink {
         })
     }
 
-    /// Reserves room for `n` events; fails when the indexer is too far behind.
+    /// Reserves room for `n` events; fails at once when the queue is full.
     pub fn reserve(&self, n: usize) -> Result<(), IngestError> {
+        let r = self.try_reserve(n);
+        if matches!(r, Err(IngestError::Overloaded)) {
+            self.shared.metrics.overloaded.fetch_add(1, Relaxed);
+        }
+        r
+    }
+
+    fn try_reserve(&self, n: usize) -> Result<(), IngestError> {
         if self.shared.closing() {
             return Err(IngestError::Closed);
         }
         let before = self.shared.pending.fetch_add(n, Relaxed);
         if before > 0 && before + n > self.shared.max_pending {
             self.shared.pending.fetch_sub(n, Relaxed);
-            self.shared.metrics.overloaded.fetch_add(1, Relaxed);
             return Err(IngestError::Overloaded);
         }
         self.shared
@@ -300,6 +327,49 @@ impl Sink {
             .pending_events
             .store((before + n) as u64, Relaxed);
         Ok(())
+    }
+
+    /// Waits until the queue is not full, at most until `deadline`;
+    /// whether it has room.
+    pub async fn wait_for_room(&self, deadline: tokio::time::Instant) -> bool {
+        loop {
+            let notified = self.shared.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if !self.shared.overloaded() || self.shared.closing() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return !self.shared.overloaded();
+            }
+        }
+    }
+
+    /// Reserves room for `n` events, waiting for the indexer up to
+    /// `deadline` while the queue is full; then fails with
+    /// [`IngestError::Overloaded`].
+    pub async fn reserve_by(
+        &self,
+        n: usize,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), IngestError> {
+        loop {
+            let notified = self.shared.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.try_reserve(n) {
+                Err(IngestError::Overloaded) => {}
+                r => return r,
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.reserve(n);
+            }
+        }
+    }
+
+    /// How long an ingest request may wait for room ([`SinkOptions::overload_wait`]).
+    pub fn overload_wait(&self) -> Duration {
+        self.shared.overload_wait
     }
 
     fn sender(&self) -> Result<mpsc::Sender<WalRequest>, IngestError> {
@@ -311,7 +381,7 @@ impl Sink {
     }
 
     fn release(&self, n: usize) {
-        self.shared.pending.fetch_sub(n, Relaxed);
+        self.shared.release(n);
     }
 
     /// Makes `events` (reserved with [`Sink::reserve`]) and `dead` letters
@@ -455,7 +525,7 @@ fn wal_loop(
                     tracing::error!(error = %e, "cannot truncate the failed write-ahead log append yet; retrying before the next one");
                 }
                 for r in group {
-                    shared.pending.fetch_sub(r.events.len(), Relaxed);
+                    shared.release(r.events.len());
                     let _ = r.reply.send(Err(IngestError::from_io(&e)));
                 }
             }
@@ -512,6 +582,9 @@ fn index_loop(
     };
     let mut last_commit = Instant::now();
     let mut uncommitted = 0usize;
+    // Events received while index writes fail: they stay counted in the
+    // queue (ingest backs off) until the log has been indexed again.
+    let mut held = 0usize;
     let mut last_pos: Option<WalPos> = None;
     // Everything up to here is committed to the index.
     let mut checkpoint = wal::read_checkpoint(&wal_dir)?;
@@ -554,7 +627,8 @@ fn index_loop(
         match rx.recv_timeout(wait.max(Duration::from_millis(1))) {
             Ok(job) => {
                 let want_follow = shared.follow.receiver_count() > 0;
-                uncommitted += job.events.len();
+                let n = job.events.len();
+                uncommitted += n;
                 oldest_ack.get_or_insert(job.acked);
                 last_pos = Some(job.pos);
                 if failed_at.is_none() {
@@ -587,6 +661,13 @@ fn index_loop(
                             }
                         }
                     }
+                }
+                // In the writer (or to be indexed again from the log): off
+                // the queue, searchable at the next commit.
+                if failed_at.is_none() {
+                    shared.release(n);
+                } else {
+                    held += n;
                 }
             }
             Err(std_mpsc::RecvTimeoutError::Timeout) => {}
@@ -655,11 +736,9 @@ fn index_loop(
                         .index_lag_micros
                         .store(t.elapsed().as_micros() as u64, Relaxed);
                 }
-                let left = shared
-                    .pending
-                    .fetch_sub(uncommitted, Relaxed)
-                    .saturating_sub(uncommitted);
-                shared.metrics.pending_events.store(left as u64, Relaxed);
+                if held > 0 {
+                    shared.release(std::mem::take(&mut held));
+                }
                 uncommitted = 0;
                 for item in follow_buf.drain(..) {
                     let _ = shared.follow.send(item);
@@ -671,5 +750,74 @@ fn index_loop(
             writers.close()?;
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testgen::{self, Level};
+
+    fn accepted(sink: &Sink, seed: u64, n: usize) -> Vec<Accepted> {
+        let start: jiff::Timestamp = "2025-05-01T00:00:00Z".parse().unwrap();
+        testgen::events(seed, n, Level::Metadata, start, 1_000)
+            .into_iter()
+            .map(|s| {
+                let raw = RawValue::from_string(s).unwrap();
+                Accepted::parse(raw, &sink.shared.parts.fields).unwrap()
+            })
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_makes_requests_wait_for_room_then_refuses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = SinkOptions::new(dir.path());
+        opts.max_pending_events = 10;
+        let sink = Arc::new(Sink::open(opts).unwrap());
+        let now = tokio::time::Instant::now;
+
+        // Ten events reserved and not yet handed over: the queue is full.
+        sink.reserve(10).unwrap();
+        assert!(sink.shared.overloaded());
+        assert!(matches!(sink.reserve(5), Err(IngestError::Overloaded)));
+        let t = Instant::now();
+        let r = sink.reserve_by(5, now() + Duration::from_millis(300)).await;
+        assert!(matches!(r, Err(IngestError::Overloaded)), "{r:?}");
+        assert!(
+            t.elapsed() >= Duration::from_millis(290),
+            "{:?}",
+            t.elapsed()
+        );
+        assert!(!sink.wait_for_room(now() + Duration::from_millis(100)).await);
+
+        // Requests waiting for room get it as soon as the indexer takes the
+        // reserved events, long before their deadline.
+        let gate = tokio::spawn({
+            let s = sink.clone();
+            async move { s.wait_for_room(now() + Duration::from_secs(20)).await }
+        });
+        let waiter = tokio::spawn({
+            let s = sink.clone();
+            async move { s.reserve_by(5, now() + Duration::from_secs(20)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!waiter.is_finished() && !gate.is_finished());
+        let t = Instant::now();
+        sink.ingest(accepted(&sink, 1, 10), Vec::new())
+            .await
+            .unwrap();
+        waiter.await.unwrap().unwrap();
+        assert!(gate.await.unwrap());
+        assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+        assert_eq!(sink.shared.pending(), 5);
+
+        // The five reserved events and the first ten become searchable.
+        sink.ingest(accepted(&sink, 2, 5), Vec::new())
+            .await
+            .unwrap();
+        sink.shutdown();
+        assert_eq!(sink.shared.parts.num_docs(), 15);
+        assert_eq!(sink.shared.pending(), 0);
     }
 }

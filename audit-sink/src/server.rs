@@ -237,9 +237,12 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
         tracing::warn!(remote = ?remote, "unauthenticated ingest refused");
         return unauthorized("ingest");
     }
-    // Refuse before reading and parsing the body: at saturation, parsing
-    // batches only to answer 429 would take the CPU the indexer needs.
-    if st.sink.shared.overloaded() {
+    // While the index queue is full, wait for room before reading and
+    // parsing the body (it stays in the socket, memory stays bounded); if
+    // none comes in time, refuse: parsing batches only to answer 429 would
+    // take the CPU the indexer needs.
+    let deadline = tokio::time::Instant::now() + st.sink.overload_wait();
+    if !st.sink.wait_for_room(deadline).await {
         st.sink.shared.metrics.overloaded.fetch_add(1, Relaxed);
         return ingest_error(IngestError::Overloaded);
     }
@@ -342,7 +345,9 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
         }
     }
     let (n_ok, n_bad) = (accepted.len() as u64, dead.len() as u64);
-    if let Err(e) = st.sink.reserve(accepted.len()) {
+    // The body is parsed: rather wait for room (until the same deadline)
+    // than throw that work away.
+    if let Err(e) = st.sink.reserve_by(accepted.len(), deadline).await {
         return ingest_error(e);
     }
     let sink = st.sink.clone();

@@ -42,7 +42,8 @@ complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l search-t
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-body-bytes -d 'Largest request body accepted (bytes, also after gzip decoding); larger gets 413' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l commit-interval -d 'Longest time from 200 to searchable (index commit cadence), e.g. 500ms, 1s' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l retention -d 'Drop whole day partitions older than this (e.g. 30d); default: keep everything' -r
-complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-pending-events -d 'Acknowledged-but-not-yet-searchable events beyond which ingest answers 429' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-pending-events -d 'Acknowledged events waiting for the index writer beyond which ingest waits for room (--overload-wait), then answers 429' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l overload-wait -d 'How long an ingest request waits for room while the index queue is full before it is answered 429 with Retry-After, e.g. 0s, 2s' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l writer-memory-mib -d 'Index writer memory per open day partition, MiB' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l log-format -d 'Log format on stderr' -r -f -a "text\t''
 json\t''"
