@@ -159,6 +159,7 @@ pub struct Shared {
     room: tokio::sync::Notify,
     overload_wait: Duration,
     closing: AtomicBool,
+    replaying: AtomicBool,
     index_failing: AtomicBool,
 }
 
@@ -180,6 +181,11 @@ impl Shared {
     /// Whether shutdown started.
     pub fn closing(&self) -> bool {
         self.closing.load(Relaxed)
+    }
+    /// Whether the write-ahead log left by the previous run is still being
+    /// indexed (its events are not all searchable yet).
+    pub fn replaying(&self) -> bool {
+        self.replaying.load(Relaxed)
     }
     /// Whether the last index commit failed (e.g. a full disk); the indexer
     /// retries from the write-ahead log until it succeeds.
@@ -226,47 +232,16 @@ impl Sink {
                 .with_context(|| format!("opening the index in {}", opts.data_dir.display()))?,
         );
         let metrics = Arc::new(Metrics::default());
-        let mut writers = Writers::new(parts.clone(), opts.writer_memory, opts.writer_threads, 2);
+        let writers = Writers::new(parts.clone(), opts.writer_memory, opts.writer_threads, 2);
 
-        // Replay what the index may not have committed.
+        // What the index may not have committed: find where the log ends
+        // (cutting off a torn tail) before a new segment is opened after
+        // it. The indexer thread indexes it before anything new, while the
+        // sink already serves searches and takes new batches.
         let checkpoint = wal::read_checkpoint(&wal_dir)?;
-        let started = Instant::now();
-        let mut last = None;
-        let mut replayed = 0u64;
-        let mut new = 0u64;
-        let mut first_err = None;
-        wal::replay(&wal_dir, checkpoint, |payload, pos| {
-            last = Some(pos);
-            replayed += 1;
-            match prepare_json(payload, &parts.fields) {
-                Ok(p) => match writers.add(p) {
-                    Ok(true) => new += 1,
-                    Ok(false) => {}
-                    Err(e) => {
-                        first_err.get_or_insert(e.to_string());
-                    }
-                },
-                Err(e) => tracing::warn!(error = %e, "skipping unreadable write-ahead log record"),
-            }
-        })
-        .with_context(|| format!("replaying the write-ahead log in {}", wal_dir.display()))?;
-        if let Some(e) = first_err {
-            anyhow::bail!("indexing replayed events: {e}");
-        }
-        writers.commit().context("committing replayed events")?;
-        if let Some(pos) = last {
-            wal::write_checkpoint(&wal_dir, pos)?;
-            wal::delete_before(&wal_dir, pos)?;
-        }
-        if replayed > 0 {
-            tracing::info!(
-                replayed,
-                new,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "replayed write-ahead log"
-            );
-        }
-        metrics.events_indexed.fetch_add(new, Relaxed);
+        let mut replay_to = None;
+        wal::replay(&wal_dir, checkpoint, |_, pos| replay_to = Some(pos))
+            .with_context(|| format!("reading the write-ahead log in {}", wal_dir.display()))?;
 
         let wal = Wal::create(&wal_dir)?;
         let dead = DeadLetterLog::open(&opts.data_dir)?;
@@ -280,6 +255,7 @@ impl Sink {
             room: tokio::sync::Notify::new(),
             overload_wait: opts.overload_wait,
             closing: AtomicBool::new(false),
+            replaying: AtomicBool::new(replay_to.is_some()),
             index_failing: AtomicBool::new(false),
         });
         let (wal_tx, wal_rx) = mpsc::channel::<WalRequest>(1024);
@@ -292,7 +268,7 @@ impl Sink {
         let t2 = std::thread::Builder::new()
             .name("audit-indexer".into())
             .spawn(move || {
-                if let Err(e) = index_loop(writers, idx_rx, s2, opts, wal_dir) {
+                if let Err(e) = index_loop(writers, idx_rx, s2, opts, wal_dir, replay_to) {
                     tracing::error!(error = %e, "indexer stopped");
                 }
             })?;
@@ -546,22 +522,25 @@ fn reindex_from_wal(
     from: Option<WalPos>,
     to: WalPos,
     cutoff_day: i64,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<(u64, u64)> {
     let mut first_err = None;
+    let mut new = 0;
     let n = wal::read_range(wal_dir, from, to, |payload, _| {
         match prepare_json(payload, &parts.fields) {
             Ok(p) if p.day < cutoff_day => {}
-            Ok(p) => {
-                if let Err(e) = writers.add(p) {
+            Ok(p) => match writers.add(p) {
+                Ok(true) => new += 1,
+                Ok(false) => {}
+                Err(e) => {
                     first_err.get_or_insert(e.to_string());
                 }
-            }
+            },
             Err(e) => tracing::warn!(error = %e, "skipping unreadable write-ahead log record"),
         }
     })?;
     match first_err {
         Some(e) => anyhow::bail!("indexing from the write-ahead log: {e}"),
-        None => Ok(n),
+        None => Ok((n, new)),
     }
 }
 
@@ -571,6 +550,7 @@ fn index_loop(
     shared: Arc<Shared>,
     opts: SinkOptions,
     wal_dir: PathBuf,
+    replay_to: Option<WalPos>,
 ) -> anyhow::Result<()> {
     let new_writers = || {
         Writers::new(
@@ -608,6 +588,43 @@ fn index_loop(
         shared.index_failing.store(true, Relaxed);
         *writers = new_writers();
     };
+    // First the log the previous run left: a failure here (a full disk) is
+    // retried from the log like any other failed index write.
+    if let Some(to) = replay_to {
+        let started = Instant::now();
+        last_pos = Some(to);
+        let r = reindex_from_wal(
+            &mut writers,
+            &shared.parts,
+            &wal_dir,
+            checkpoint,
+            to,
+            i64::MIN,
+        )
+        .and_then(|counts| Ok(writers.commit().map(|()| counts)?));
+        match r {
+            Ok((replayed, new)) => {
+                shared.metrics.events_indexed.fetch_add(new, Relaxed);
+                match wal::write_checkpoint(&wal_dir, to) {
+                    Ok(()) => {
+                        checkpoint = Some(to);
+                        if let Err(e) = wal::delete_before(&wal_dir, to) {
+                            tracing::warn!(error = %e, "deleting old write-ahead log segments");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "writing the write-ahead log checkpoint"),
+                }
+                tracing::info!(
+                    replayed,
+                    new,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "replayed write-ahead log"
+                );
+            }
+            Err(e) => fail(&e, &mut writers, &mut failed_at),
+        }
+        shared.replaying.store(false, Relaxed);
+    }
     loop {
         if let Some(ret) = opts.retention
             && last_retention.elapsed() >= Duration::from_secs(60)
@@ -705,7 +722,7 @@ fn index_loop(
             && (last_commit.elapsed() >= opts.commit_interval || disconnected || recovered)
         {
             recovered = false;
-            if uncommitted > 0 || writers.dirty() {
+            if uncommitted > 0 || writers.dirty() || last_pos != checkpoint {
                 let started = Instant::now();
                 if let Err(e) = writers.commit() {
                     if disconnected {

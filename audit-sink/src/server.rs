@@ -197,6 +197,12 @@ async fn readyz(State(st): State<AppState>) -> Response {
     let s = &st.sink.shared;
     if s.closing() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    } else if s.replaying() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "indexing the write-ahead log left by the previous run",
+        )
+            .into_response()
     } else if s.index_failing() {
         (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -61,7 +61,7 @@ async fn every_acknowledged_event_survives_kill_9_exactly_once() {
         );
     }
 
-    // Restart: replay happens before the sink listens again.
+    // Restart: the sink listens at once and indexes the log left behind.
     let sink = SinkProc::start(&data, &[]);
     let batches = acked.lock().unwrap().clone();
     let acked_ids: Vec<String> = batches

@@ -280,6 +280,30 @@ async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
         stats(&c, &sink.url, "").await.total,
         acked.len() as u64 - 400
     );
+
+    // Killed in that state and started again on the still full disk: the
+    // sink serves searches, takes nothing it cannot log, says it is not
+    // ready, and indexes its log by itself once there is space.
+    let mut sink = sink;
+    sink.kill9();
+    let sink = SinkProc::start(&data, &["--writer-memory-mib", "16"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ready = c.get(format!("{}/readyz", sink.url)).send().await.unwrap();
+        assert_eq!(ready.status(), 503);
+        let why = ready.text().await.unwrap();
+        if why.contains("index writes failing") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "/readyz: {why}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let health = c.get(format!("{}/healthz", sink.url)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        stats(&c, &sink.url, "").await.total,
+        acked.len() as u64 - 400
+    );
     std::fs::remove_file(&filler).unwrap();
     assert_exactly_once(&c, &sink.url, &acked).await;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -304,36 +328,10 @@ async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
 
 /// Like [`SinkProc::start`], with a slow commit cadence.
 fn start_with_commit_interval(data: &Path, interval: &str) -> SinkProc {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(bin())
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--writer-memory-mib",
-            "16",
-        ])
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--commit-interval", interval])
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start audit-sink");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
-    SinkProc {
-        child,
-        url,
-        data: data.to_path_buf(),
-    }
+    SinkProc::start(
+        data,
+        &["--writer-memory-mib", "16", "--commit-interval", interval],
+    )
 }
 
 #[test]

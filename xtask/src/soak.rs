@@ -478,9 +478,9 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
     Ok(Report { text: t, failures })
 }
 
-/// Starts the sink like a process supervisor would: a start that fails (e.g.
-/// the replay cannot be indexed while the disk is full) is retried every
-/// second, for at most 5 minutes.
+/// Starts the sink like a process supervisor would: a start that fails (the
+/// sink exits before it listens) is retried every second, for at most 5
+/// minutes.
 async fn start_supervised(
     shared: &Shared,
     bin: &Path,

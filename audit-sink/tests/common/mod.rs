@@ -24,7 +24,11 @@ impl SinkProc {
         let mut child = Command::new(bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
-            .args(["--commit-interval", "100ms"])
+            .args(if extra.contains(&"--commit-interval") {
+                &[][..]
+            } else {
+                &["--commit-interval", "100ms"][..]
+            })
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
