@@ -1,4 +1,4 @@
-//! Ingest benchmark (issue #9 table 2): events/s over HTTP with durability,
+//! Ingest benchmark (BENCHMARKS.md section 2): events/s over HTTP with durability,
 //! beside tantivy alone on the same documents and the disk's fsync limit,
 //! and bytes on disk per event. A bench binary, not criterion: each figure is
 //! one long run, not a statistical sample of a micro-operation.

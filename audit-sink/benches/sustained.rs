@@ -1,4 +1,4 @@
-//! Sustained-load benchmark (issue #9 item 4): the real `audit-sink serve`
+//! Sustained-load benchmark (BENCHMARKS.md section 4): the real `audit-sink serve`
 //! process under continuous ingest at the highest rate it sustains, its RSS
 //! sampled every second from `/proc/PID/status`, first with ingest alone,
 //! then with a heavy search running concurrently.

@@ -34,7 +34,7 @@ pub struct Args {
 /// The benchmarks.
 #[derive(Debug, clap::Subcommand)]
 pub enum Bench {
-    /// Audit search through the sink vs. `jq` and `rg` over the JSON lines (issue 9, benchmark 1).
+    /// Audit search through the sink vs. `jq` and `rg` over the JSON lines (BENCHMARKS.md section 1).
     Search(SearchArgs),
 }
 
@@ -129,7 +129,7 @@ pub struct Question {
     pub field_or_time: bool,
 }
 
-/// The questions of issue 9 over a corpus whose sample event gives the user and hour.
+/// The five benchmark questions over a corpus whose sample event gives the user and hour.
 pub fn questions(user: &str, hour: &str, namespace: &str, word: &str) -> Result<Vec<Question>> {
     let start: jiff::Timestamp = format!("{hour}:00:00Z")
         .parse()
