@@ -139,8 +139,11 @@ struct WalRequest {
     reply: oneshot::Sender<Result<(), IngestError>>,
 }
 
+/// The events of one group commit of the log, in log order.
 struct IndexJob {
     events: Vec<Accepted>,
+    /// End of the group in the log: every event before it is in `events`
+    /// or in an earlier job.
     pos: WalPos,
     acked: Instant,
 }
@@ -483,15 +486,24 @@ fn wal_loop(
         match result {
             Ok(pos) => {
                 let acked = Instant::now();
+                // One job for the whole group: `pos` is the end of the
+                // group, and the indexer checkpoints the log at the `pos` of
+                // the last job it took. A job per request would let a commit
+                // between two of them checkpoint past events not yet in
+                // the index; a crash then would skip them on replay.
+                let mut events = Vec::with_capacity(group.iter().map(|r| r.events.len()).sum());
+                let mut replies = Vec::with_capacity(group.len());
                 for r in group {
-                    let n = r.events.len() as u64;
-                    shared.metrics.events_accepted.fetch_add(n, Relaxed);
-                    let _ = idx_tx.send(IndexJob {
-                        events: r.events,
-                        pos,
-                        acked,
-                    });
-                    let _ = r.reply.send(Ok(()));
+                    events.extend(r.events);
+                    replies.push(r.reply);
+                }
+                shared
+                    .metrics
+                    .events_accepted
+                    .fetch_add(events.len() as u64, Relaxed);
+                let _ = idx_tx.send(IndexJob { events, pos, acked });
+                for reply in replies {
+                    let _ = reply.send(Ok(()));
                 }
             }
             Err(e) => {
