@@ -1030,7 +1030,7 @@ impl OpenWriter {
 }
 
 /// Whether the committed index of `p` holds an event with this time and key.
-fn committed_contains(
+pub(crate) fn committed_contains(
     p: &Partition,
     fields: &IndexFields,
     time: i64,

@@ -849,4 +849,72 @@ mod tests {
         assert_eq!(sink.shared.parts.num_docs(), 15);
         assert_eq!(sink.shared.pending(), 0);
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpoint_never_passes_an_event_that_is_not_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = SinkOptions::new(dir.path());
+        // A commit after nearly every group of concurrent requests.
+        opts.commit_interval = Duration::from_millis(1);
+        let sink = Arc::new(Sink::open(opts).unwrap());
+        let wal_dir = dir.path().join("wal");
+        let stop = Arc::new(AtomicBool::new(false));
+
+        // What a crash at any moment would replay starts at the checkpoint:
+        // every record before it must be in the committed index.
+        let checker = std::thread::spawn({
+            let parts = sink.shared.parts.clone();
+            let stop = stop.clone();
+            move || {
+                let (mut rounds, mut checked) = (0u64, 0u64);
+                while !stop.load(Relaxed) {
+                    let Some(cp) = wal::read_checkpoint(&wal_dir).unwrap() else {
+                        continue;
+                    };
+                    let from = WalPos {
+                        segment: cp.segment,
+                        offset: 0,
+                    };
+                    wal::read_range(&wal_dir, Some(from), cp, |payload, _| {
+                        let p = prepare_json(payload, &parts.fields).unwrap();
+                        let part = parts.get_or_create(p.day).unwrap();
+                        assert!(
+                            crate::index::committed_contains(&part, &parts.fields, p.time, p.key)
+                                .unwrap(),
+                            "an event before checkpoint {cp:?} is not in the committed index"
+                        );
+                        checked += 1;
+                    })
+                    .unwrap();
+                    rounds += 1;
+                }
+                (rounds, checked)
+            }
+        });
+
+        let mut senders = Vec::new();
+        for s in 0..12u64 {
+            let sink = sink.clone();
+            senders.push(tokio::spawn(async move {
+                for b in 0..50u64 {
+                    let events = accepted(&sink, 1_000 + s * 100 + b, 20);
+                    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+                    sink.reserve_by(events.len(), deadline).await.unwrap();
+                    sink.ingest(events, Vec::new()).await.unwrap();
+                }
+            }));
+        }
+        for t in senders {
+            t.await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stop.store(true, Relaxed);
+        let (rounds, checked) = checker.join().unwrap();
+        assert!(
+            rounds > 10 && checked > 0,
+            "{rounds} rounds, {checked} records"
+        );
+        sink.shutdown();
+        assert_eq!(sink.shared.parts.num_docs(), 12 * 50 * 20);
+    }
 }
