@@ -311,17 +311,8 @@ impl Sink {
     /// Waits until the queue is not full, at most until `deadline`;
     /// whether it has room.
     pub async fn wait_for_room(&self, deadline: tokio::time::Instant) -> bool {
-        loop {
-            let notified = self.shared.room.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if !self.shared.overloaded() || self.shared.closing() {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return !self.shared.overloaded();
-            }
-        }
+        let has_room = || (!self.shared.overloaded() || self.shared.closing()).then_some(());
+        self.until_room(deadline, has_room).await.is_some()
     }
 
     /// Reserves room for `n` events, waiting for the indexer up to
@@ -332,16 +323,36 @@ impl Sink {
         n: usize,
         deadline: tokio::time::Instant,
     ) -> Result<(), IngestError> {
+        let attempt = || match self.try_reserve(n) {
+            Err(IngestError::Overloaded) => None,
+            r => Some(r),
+        };
+        match self.until_room(deadline, attempt).await {
+            Some(r) => r,
+            None => {
+                self.shared.metrics.overloaded.fetch_add(1, Relaxed);
+                Err(IngestError::Overloaded)
+            }
+        }
+    }
+
+    /// Calls `attempt` now and each time events leave the queue, until it
+    /// gives an answer or `deadline` passes (then once more).
+    async fn until_room<T>(
+        &self,
+        deadline: tokio::time::Instant,
+        mut attempt: impl FnMut() -> Option<T>,
+    ) -> Option<T> {
         loop {
+            // Registered before the attempt, so a release in between is not missed.
             let notified = self.shared.room.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.try_reserve(n) {
-                Err(IngestError::Overloaded) => {}
-                r => return r,
+            if let Some(r) = attempt() {
+                return Some(r);
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return self.reserve(n);
+                return attempt();
             }
         }
     }
@@ -556,6 +567,22 @@ fn reindex_from_wal(
     }
 }
 
+/// Records that the index has committed everything in the log before
+/// `pos`: writes the checkpoint and deletes the segments before it. A
+/// checkpoint that cannot be written only means more to replay
+/// (deduplicated) after a restart.
+fn advance_checkpoint(wal_dir: &Path, pos: WalPos, checkpoint: &mut Option<WalPos>) {
+    match wal::write_checkpoint(wal_dir, pos) {
+        Ok(()) => {
+            *checkpoint = Some(pos);
+            if let Err(e) = wal::delete_before(wal_dir, pos) {
+                tracing::warn!(error = %e, "deleting old write-ahead log segments");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "writing the write-ahead log checkpoint"),
+    }
+}
+
 fn index_loop(
     mut writers: Writers,
     rx: std_mpsc::Receiver<IndexJob>,
@@ -617,15 +644,7 @@ fn index_loop(
         match r {
             Ok((replayed, new)) => {
                 shared.metrics.events_indexed.fetch_add(new, Relaxed);
-                match wal::write_checkpoint(&wal_dir, to) {
-                    Ok(()) => {
-                        checkpoint = Some(to);
-                        if let Err(e) = wal::delete_before(&wal_dir, to) {
-                            tracing::warn!(error = %e, "deleting old write-ahead log segments");
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "writing the write-ahead log checkpoint"),
-                }
+                advance_checkpoint(&wal_dir, to, &mut checkpoint);
                 tracing::info!(
                     replayed,
                     new,
@@ -745,19 +764,7 @@ fn index_loop(
                 }
                 shared.metrics.commit.observe(started.elapsed());
                 if let Some(pos) = last_pos {
-                    // A checkpoint that cannot be written only means more to
-                    // replay (deduplicated) after a restart.
-                    match wal::write_checkpoint(&wal_dir, pos) {
-                        Ok(()) => {
-                            checkpoint = Some(pos);
-                            if let Err(e) = wal::delete_before(&wal_dir, pos) {
-                                tracing::warn!(error = %e, "deleting old write-ahead log segments");
-                            }
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "writing the write-ahead log checkpoint")
-                        }
-                    }
+                    advance_checkpoint(&wal_dir, pos, &mut checkpoint);
                 }
                 if let Some(t) = oldest_ack.take() {
                     shared
