@@ -91,14 +91,7 @@ async fn duplicates_bad_events_bad_bodies_gzip_and_size_limit() {
             .status(),
         200
     );
-    assert_eq!(
-        c.get(format!("{}/readyz", sink.url))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(readyz(&c, &sink.url).await.0, 200);
     let m = metrics(&c, &sink.url).await;
     assert!(m.contains("audit_sink_events_duplicate_total 200"), "{m}");
     assert!(

@@ -180,8 +180,7 @@ async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
             );
             refused.push(b);
         }
-        let ready = c.get(format!("{}/readyz", sink.url)).send().await.unwrap();
-        index_failing |= ready.status() == 503;
+        index_failing |= readyz(&c, &sink.url).await.0 == 503;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     eprintln!("answers with the disk full: {statuses:?}; /readyz said 503: {index_failing}");
@@ -191,13 +190,7 @@ async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
     );
 
     // Search, stats and health keep answering meanwhile.
-    let r = c
-        .get(format!("{}/v1/search", sink.url))
-        .query(&[("q", "verb:get"), ("limit", "5")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(search_status(&c, &sink.url, "verb:get").await, 200);
     assert!(stats(&c, &sink.url, "").await.total >= 1600);
     assert_eq!(
         c.get(format!("{}/healthz", sink.url))
@@ -227,8 +220,8 @@ async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
         }
     }
     assert_exactly_once(&c, &sink.url, &acked).await;
-    let ready = c.get(format!("{}/readyz", sink.url)).send().await.unwrap();
-    assert_eq!(ready.status(), 200, "{}", ready.text().await.unwrap());
+    let (status, why) = readyz(&c, &sink.url).await;
+    assert_eq!(status, 200, "{why}");
 
     // The log left behind replays cleanly: kill -9 and restart.
     sink.kill9();
@@ -250,9 +243,9 @@ async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
         let full = fill(&mnt, 0);
         let deadline = Instant::now() + Duration::from_secs(20);
         let failed = loop {
-            let ready = c.get(format!("{}/readyz", sink.url)).send().await.unwrap();
-            if ready.status() == 503 {
-                eprintln!("/readyz: {}", ready.text().await.unwrap());
+            let (status, why) = readyz(&c, &sink.url).await;
+            if status == 503 {
+                eprintln!("/readyz: {why}");
                 break true;
             }
             if stats(&c, &sink.url, "").await.total == acked.len() as u64 {
@@ -289,9 +282,8 @@ async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
     let sink = SinkProc::start(&data, &["--writer-memory-mib", "16"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let ready = c.get(format!("{}/readyz", sink.url)).send().await.unwrap();
-        assert_eq!(ready.status(), 503);
-        let why = ready.text().await.unwrap();
+        let (status, why) = readyz(&c, &sink.url).await;
+        assert_eq!(status, 503, "{why}");
         if why.contains("index writes failing") {
             break;
         }
@@ -306,21 +298,8 @@ async fn full_disk_refuses_with_507_keeps_search_and_recovers_losing_nothing() {
     );
     std::fs::remove_file(&filler).unwrap();
     assert_exactly_once(&c, &sink.url, &acked).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while c
-        .get(format!("{}/readyz", sink.url))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        != 200
-    {
-        assert!(
-            Instant::now() < deadline,
-            "/readyz stays 503 after recovery"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Ready again after the recovery.
+    wait_ready(&c, &sink.url, Duration::from_secs(20)).await;
     drop(sink);
     let sink = SinkProc::start(&data, &[]);
     assert_exactly_once(&c, &sink.url, &acked).await;

@@ -42,21 +42,13 @@ async fn a_restarted_sink_serves_while_it_indexes_the_log_left_behind() {
     let listening_after = restarted.elapsed();
     let health = c.get(format!("{}/healthz", sink.url)).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let ready = c.get(format!("{}/readyz", sink.url)).send().await.unwrap();
-    let status = ready.status();
-    let body = ready.text().await.unwrap();
+    let (status, body) = readyz(&c, &sink.url).await;
     assert_eq!(status, 503, "/readyz during the replay: {body}");
     assert!(body.contains("write-ahead log"), "{body}");
 
     // Searches answer from what is committed; a new batch is taken and
     // indexed after the old log.
-    let r = c
-        .get(format!("{}/v1/search", sink.url))
-        .query(&[("q", "verb:get"), ("limit", "5")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(search_status(&c, &sink.url, "verb:get").await, 200);
     let late = testgen::events(
         9_999,
         400,
@@ -68,19 +60,7 @@ async fn a_restarted_sink_serves_while_it_indexes_the_log_left_behind() {
 
     let total = (batches as u64 + 1) * 400;
     wait_total(&c, &sink.url, "", total).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let r = c.get(format!("{}/readyz", sink.url)).send().await.unwrap();
-        if r.status() == 200 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "/readyz: {}",
-            r.text().await.unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_ready(&c, &sink.url, Duration::from_secs(30)).await;
     let m = metrics(&c, &sink.url).await;
     let indexed: u64 = m
         .lines()

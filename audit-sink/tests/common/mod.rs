@@ -116,6 +116,39 @@ pub async fn post_list(c: &reqwest::Client, url: &str, items: &[String]) -> reqw
         .expect("post")
 }
 
+/// `GET /readyz`: its status and the reason it gives.
+pub async fn readyz(c: &reqwest::Client, url: &str) -> (u16, String) {
+    let r = c.get(format!("{url}/readyz")).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Waits at most `within` until `/readyz` answers 200.
+pub async fn wait_ready(c: &reqwest::Client, url: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let (status, why) = readyz(c, url).await;
+        if status == 200 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/readyz still {status} after {within:?}: {why}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The status of `GET /v1/search` for the first 5 events matching `q`.
+pub async fn search_status(c: &reqwest::Client, url: &str, q: &str) -> u16 {
+    c.get(format!("{url}/v1/search"))
+        .query(&[("q", q), ("limit", "5")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// The sink's Prometheus text from `/metrics`.
 pub async fn metrics(c: &reqwest::Client, url: &str) -> String {
     let r = c.get(format!("{url}/metrics")).send().await.unwrap();
