@@ -158,7 +158,8 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
 /// `--overload-wait`: 0s up to 10s, so that with the log's own deadline
 /// every ingest is answered within the apiserver's 30 s timeout.
 fn parse_wait(s: &str) -> Result<Duration, String> {
-    let d = if matches!(s, "0" | "0s" | "0ms") {
+    // A bare 0 needs no unit (the duration parser wants one).
+    let d = if s == "0" {
         Duration::ZERO
     } else {
         parse_interval(s)?
