@@ -5,12 +5,17 @@
 //! ([`api`]), the query language ([`query`]: AST, parser with positioned
 //! errors, canonical field names, an in-memory matcher), and the time helpers
 //! ([`time`]) that turn `--since 1h` or an RFC 3339 string into an instant.
-//! It deliberately depends on nothing heavier than serde and jiff, so a
-//! command-line client can link it without pulling in an index or a server.
+//! The cloud [`envelope`] adapters (EKS, GKE, AKS exports → events) and the
+//! one reader of audit log files ([`logfile`]) live here too, so that both
+//! imports read the same inputs the same way. It deliberately depends on
+//! nothing heavier than serde, jiff, base64 and flate2, so a command-line
+//! client can link it without pulling in an index or a server.
 
 pub mod api;
+pub mod envelope;
 pub mod event;
 pub mod fields;
+pub mod logfile;
 pub mod query;
 pub mod time;
 
