@@ -242,6 +242,12 @@ pub fn field_names() -> Vec<&'static str> {
     FIELDS.iter().map(|s| s.name).collect()
 }
 
+/// Ends each value in [`EventFields::text`]: a phrase matches inside one
+/// value (the namespace `search` and the name `indexer-1` side by side are
+/// not the phrase `search-indexer`). The index adds the pieces between
+/// breaks as separate values of its text field, which keeps them apart.
+pub const VALUE_BREAK: char = '\u{1f}';
+
 /// The queryable values of one event.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventFields {
@@ -251,7 +257,8 @@ pub struct EventFields {
     pub code: Option<i64>,
     /// Annotations as (key, value).
     pub annotations: Vec<(String, String)>,
-    /// Free text: requestURI, names, user agent, request and response objects.
+    /// Free text: requestURI, names, user agent, request and response objects,
+    /// each value ended by [`VALUE_BREAK`] (a phrase never spans two of them).
     pub text: String,
 }
 
@@ -301,18 +308,19 @@ impl EventFields {
         for (f, v) in &kw {
             if !matches!(f, Field::Stage | Field::Level) {
                 text.push_str(v);
-                text.push(' ');
+                text.push(VALUE_BREAK);
             }
         }
         for v in event.annotations.values() {
             text.push_str(v);
-            text.push(' ');
+            text.push(VALUE_BREAK);
         }
         for obj in [&event.request_object, &event.response_object]
             .into_iter()
             .flatten()
         {
             append_json_text(obj, &mut text);
+            text.push(VALUE_BREAK);
         }
         EventFields {
             keywords: kw,
@@ -359,11 +367,12 @@ fn append_json_text(v: &serde_json::Value, out: &mut String) {
 }
 
 /// Splits free text into lower-case alphanumeric words, the way the sink's
-/// full-text index does.
+/// full-text index does (each character lowered on its own, as its
+/// tokenizer does: `str::to_lowercase` would write a final `Σ` as `ς`).
 pub fn tokenize(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase())
+        .map(|w| w.chars().flat_map(char::to_lowercase).collect())
         .collect()
 }
 

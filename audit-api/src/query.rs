@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use crate::fields::{EventFields, FIELDS, Field, tokenize};
+use crate::fields::{EventFields, FIELDS, Field, VALUE_BREAK, tokenize};
 
 /// A parsed query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,14 +40,20 @@ pub enum Query {
         /// Pattern for the value; `None` means the key is present.
         value: Option<Pattern>,
     },
-    /// Free text: every word occurs (in this order, adjacent, for a quoted phrase).
+    /// Free text: the words [`tokenize`] splits `text` into occur next to
+    /// each other, in this order. `web-7f9c-x2` matches the words `web`,
+    /// `7f9c`, `x2` side by side, never the three anywhere in the event.
     Text {
         /// The text as written.
         text: String,
-        /// Whether it was quoted (a phrase).
+        /// Whether it was written in quotes. Matching is the same either way:
+        /// this only decides how the query is printed.
         phrase: bool,
     },
-    /// Free-text word prefix, e.g. `nginx*`.
+    /// Free text ending in a word prefix, e.g. `nginx*` or `web-7f9c*`: the
+    /// words of the text occur next to each other, in this order, the last
+    /// one only as a prefix of a word. The text is kept as written, ending
+    /// with a letter or digit.
     TextPrefix(String),
     /// Negation.
     Not(Box<Query>),
@@ -553,11 +559,18 @@ impl Parser {
             }
             Tok::Word { value, quoted } => {
                 self.pos += 1;
-                if !quoted
-                    && let Pattern::Prefix(p) = to_pattern(&value)
-                    && tokenize(&p).len() == 1
-                {
-                    return Ok(Query::TextPrefix(p.to_lowercase()));
+                if !quoted && let Pattern::Prefix(p) = to_pattern(&value) {
+                    if p.chars().last().is_some_and(char::is_alphanumeric) {
+                        return Ok(Query::TextPrefix(p));
+                    }
+                    // `web-*`: the star follows a separator, so the last word
+                    // is complete: the words of `web-` as a phrase.
+                    if !tokenize(&p).is_empty() {
+                        return Ok(Query::Text {
+                            text: p,
+                            phrase: false,
+                        });
+                    }
                 }
                 let text: String = value.iter().map(|c| c.0).collect();
                 if tokenize(&text).is_empty() {
@@ -619,6 +632,11 @@ impl CodeMatch {
     }
 }
 
+/// The words of each value of the event's free text (phrases stay inside one).
+fn text_values(f: &EventFields) -> impl Iterator<Item = Vec<String>> + '_ {
+    f.text.split(VALUE_BREAK).map(tokenize)
+}
+
 impl Query {
     /// Evaluates the query against one event's fields, with the semantics the
     /// sink's index uses (used for `/v1/follow` and by clients).
@@ -635,16 +653,23 @@ impl Query {
                 .annotations
                 .iter()
                 .any(|(k, v)| k == key && value.as_ref().is_none_or(|p| p.matches(v))),
-            Query::Text { text, phrase } => {
-                let hay = tokenize(&f.text);
+            Query::Text { text, .. } => {
                 let words = tokenize(text);
-                if *phrase {
-                    hay.windows(words.len()).any(|w| w == words.as_slice())
-                } else {
-                    words.iter().all(|w| hay.contains(w))
-                }
+                !words.is_empty()
+                    && text_values(f)
+                        .any(|hay| hay.windows(words.len()).any(|w| w == words.as_slice()))
             }
-            Query::TextPrefix(p) => tokenize(&f.text).iter().any(|w| w.starts_with(p.as_str())),
+            Query::TextPrefix(p) => {
+                let words = tokenize(p);
+                let Some((last, before)) = words.split_last() else {
+                    return false;
+                };
+                text_values(f).any(|hay| {
+                    hay.windows(words.len()).any(|w| {
+                        w[..before.len()] == *before && w[before.len()].starts_with(last.as_str())
+                    })
+                })
+            }
             Query::Not(q) => !q.matches(f),
             Query::And(qs) => qs.iter().all(|q| q.matches(f)),
             Query::Or(qs) => qs.iter().any(|q| q.matches(f)),
@@ -1040,5 +1065,59 @@ mod tests {
         assert!(m("verb:get OR verb:delete"));
         assert!(m("nginx") && m("NGINX") && m("ngi*") && m("\"nginx 1\"") && !m("\"1 nginx\""));
         assert!(m("apigroup:core"));
+        // A term the tokenizer splits is a phrase, quoted or not.
+        assert!(m("nginx-1") && m("nginx.1.25") && m("\"nginx:1\"") && m("nginx_1"));
+        assert!(!m("1-nginx") && !m("nginx-25") && !m("db-prod"));
+        assert!(m("db-pass*") && m("nginx-1.2*") && !m("nginx-2*") && !m("password-db*"));
+        assert!(m("db-*") && !m("passwd-*") && m("DB-PASS*"));
+    }
+
+    #[test]
+    fn split_terms_are_phrases() {
+        let q = parse_query("web-7f9c-x2").unwrap();
+        assert_eq!(
+            q,
+            Query::Text {
+                text: "web-7f9c-x2".into(),
+                phrase: false
+            }
+        );
+        assert_eq!(q.to_string(), "web-7f9c-x2");
+        assert_eq!(
+            parse_query("web-7f9c*").unwrap(),
+            Query::TextPrefix("web-7f9c".into())
+        );
+        // A star after a separator: the words before it, complete.
+        assert_eq!(
+            parse_query("web-*").unwrap(),
+            Query::Text {
+                text: "web-".into(),
+                phrase: false
+            }
+        );
+        for q in [
+            "web-7f9c*",
+            "web-*",
+            r"a\ b-*",
+            r"a\*b-*",
+            "Web.7F*",
+            r"host\:443*",
+        ] {
+            let parsed = parse_query(q).unwrap();
+            assert_eq!(parse_query(&parsed.to_string()).unwrap(), parsed, "{q}");
+        }
+        let text = |t: &str| EventFields {
+            text: t.into(),
+            ..EventFields::default()
+        };
+        let m = |q: &str, t: &str| parse_query(q).unwrap().matches(&text(t));
+        assert!(m("web-7f9c-x2", "pod web-7f9c-x2 started"));
+        assert!(!m("web-7f9c-x2", "web-7f9c-aa x2 started"));
+        assert!(!m("web-7f9c-x2", "x2 web 7f9c"));
+        assert!(m("web-7f9c*", "web-7f9cdd-1"));
+        assert!(!m("web-7f9c*", "web-aa 7f9cdd"));
+        assert!(m("web-*", "a web-b") && m("web-*", "web"));
+        // Each character lowered alone, as the index's tokenizer does.
+        assert!(m("ΑΣ", "ασ") && m("ασ*", "ΑΣΣ"));
     }
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use audit_api::api::{FieldCount, HistogramBucket, StatsResponse};
-use audit_api::fields::{EventFields, FIELDS, Field};
+use audit_api::fields::{EventFields, FIELDS, Field, VALUE_BREAK};
 use audit_api::{Event, Query as AuditQuery};
 use sha2::{Digest, Sha256};
 use tantivy::aggregation::AggregationCollector;
@@ -165,6 +165,15 @@ pub fn sort_key(time_micros: i64, key: u64) -> u64 {
     ((since_2000 as u64) << SORT_TIE_BITS) | (key & ((1 << SORT_TIE_BITS) - 1))
 }
 
+/// Adds each value of an event's free text (see [`VALUE_BREAK`]) as its own
+/// value of the text field: tantivy leaves a position gap between values, so
+/// a phrase never spans two of them.
+fn add_text_values(doc: &mut TantivyDocument, field: tantivy::schema::Field, text: &str) {
+    for value in text.split(VALUE_BREAK).filter(|v| !v.is_empty()) {
+        doc.add_text(field, value);
+    }
+}
+
 /// Builds the document of a validated event.
 pub fn prepare(
     event: &Event,
@@ -215,7 +224,7 @@ pub fn prepare_with_fields(
         doc.add_text(f.annotation, format!("{k}={v}"));
         doc.add_text(f.annotation_key, k);
     }
-    doc.add_text(f.text, &fields.text);
+    add_text_values(&mut doc, f.text, &fields.text);
     doc.add_bytes(f.raw, raw);
     Ok((
         Prepared {
@@ -240,7 +249,7 @@ mod view {
 
     use audit_api::EventError;
     use audit_api::event::{AUDIT_V1, AUDIT_V1BETA1};
-    use audit_api::fields::Field;
+    use audit_api::fields::{Field, VALUE_BREAK};
     use serde::Deserialize;
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use sha2::{Digest, Sha256};
@@ -562,7 +571,7 @@ mod view {
                     }
                     if !matches!(field, Field::Stage | Field::Level) {
                         text.push_str(v);
-                        text.push(' ');
+                        text.push(VALUE_BREAK);
                     }
                 }
             };
@@ -612,15 +621,16 @@ mod view {
             }
             for v in self.annotations.values() {
                 text.push_str(v.as_str());
-                text.push(' ');
+                text.push(VALUE_BREAK);
             }
             for obj in [&self.request_object, &self.response_object]
                 .into_iter()
                 .flatten()
             {
                 text.push_str(&obj.0);
+                text.push(VALUE_BREAK);
             }
-            doc.add_text(f.text, &text);
+            super::add_text_values(&mut doc, f.text, &text);
             doc.add_bytes(f.raw, raw);
             Ok(Prepared {
                 day: time.div_euclid(DAY_MICROS),

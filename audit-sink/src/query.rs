@@ -7,12 +7,18 @@ use audit_api::fields::tokenize;
 use audit_api::{Pattern, Query as AuditQuery};
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexPhraseQuery,
+    RegexQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 
 use crate::index::{IndexError, IndexFields};
+
+/// How many index words the last word of a phrase ending in `*` (such as
+/// `web-7f9c*`) may expand to in one index segment. Past it the search fails
+/// with a message asking for a longer prefix rather than silently answering
+/// a part of the matches.
+pub const MAX_PREFIX_EXPANSIONS: u32 = 1 << 16;
 
 /// Escapes regex meta characters.
 fn regex_escape(s: &str) -> String {
@@ -56,6 +62,21 @@ fn keyword_query(
     })
 }
 
+/// Turns the failure of a phrase ending in `*` whose last word expands to
+/// too many index words into the caller's mistake, with what to do.
+pub fn explain(e: IndexError) -> IndexError {
+    match e {
+        IndexError::Tantivy(tantivy::TantivyError::InvalidArgument(m))
+            if m.contains("max expansions") =>
+        {
+            IndexError::BadRequest(format!(
+                "a phrase ending in `*` (such as web-7f9c*) matches more than {MAX_PREFIX_EXPANSIONS} different words: type more letters before the `*`"
+            ))
+        }
+        e => e,
+    }
+}
+
 /// Builds the tantivy query for `q`.
 pub fn to_tantivy(q: &AuditQuery, f: &IndexFields) -> Result<Box<dyn Query>, IndexError> {
     Ok(match q {
@@ -79,34 +100,38 @@ pub fn to_tantivy(q: &AuditQuery, f: &IndexFields) -> Result<Box<dyn Query>, Ind
             key,
             value: Some(p),
         } => keyword_query(f.annotation, &format!("{key}="), p)?,
-        AuditQuery::Text { text, phrase } => {
-            let words = tokenize(text);
-            let terms: Vec<Term> = words
+        // A term the tokenizer splits into several words is a phrase, quoted
+        // or not: `web-7f9c-x2` means these words side by side, in order.
+        AuditQuery::Text { text, .. } => {
+            let mut terms: Vec<Term> = tokenize(text)
                 .iter()
                 .map(|w| Term::from_field_text(f.text, w))
                 .collect();
             match terms.len() {
                 0 => Box::new(EmptyQuery),
-                1 => Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::Basic)),
-                _ if *phrase => Box::new(PhraseQuery::new(terms)),
-                _ => Box::new(BooleanQuery::new(
-                    terms
-                        .into_iter()
-                        .map(|t| {
-                            (
-                                Occur::Must,
-                                Box::new(TermQuery::new(t, IndexRecordOption::Basic))
-                                    as Box<dyn Query>,
-                            )
-                        })
-                        .collect(),
+                1 => Box::new(TermQuery::new(
+                    terms.pop().expect("one"),
+                    IndexRecordOption::Basic,
                 )),
+                _ => Box::new(PhraseQuery::new(terms)),
             }
         }
-        AuditQuery::TextPrefix(p) => Box::new(RegexQuery::from_pattern(
-            &format!("{}.*", regex_escape(p)),
-            f.text,
-        )?),
+        AuditQuery::TextPrefix(p) => {
+            let words = tokenize(p);
+            let Some((last, before)) = words.split_last() else {
+                return Ok(Box::new(EmptyQuery));
+            };
+            let prefix = format!("{}.*", regex_escape(last));
+            if before.is_empty() {
+                Box::new(RegexQuery::from_pattern(&prefix, f.text)?)
+            } else {
+                let mut regexes: Vec<String> = before.iter().map(|w| regex_escape(w)).collect();
+                regexes.push(prefix);
+                let mut q = RegexPhraseQuery::new(f.text, regexes);
+                q.set_max_expansions(MAX_PREFIX_EXPANSIONS);
+                Box::new(q)
+            }
+        }
         AuditQuery::Not(inner) => Box::new(BooleanQuery::new(vec![
             (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
             (Occur::MustNot, to_tantivy(inner, f)?),

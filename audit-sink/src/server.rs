@@ -129,6 +129,19 @@ fn error(status: StatusCode, body: ErrorBody) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// A search or stats failure: the caller's mistake (400) or ours (500).
+fn index_error(e: crate::index::IndexError) -> Response {
+    match crate::query::explain(e) {
+        crate::index::IndexError::BadRequest(m) => {
+            error(StatusCode::BAD_REQUEST, ErrorBody::new("bad_request", m))
+        }
+        e => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorBody::new("internal", e.to_string()),
+        ),
+    }
+}
+
 fn retry_after(status: StatusCode, reason: &str, msg: &str, secs: u32) -> Response {
     let mut r = error(status, ErrorBody::new(reason, msg));
     r.headers_mut()
@@ -540,10 +553,7 @@ async fn search(
             out.push(b'}');
             ([(header::CONTENT_TYPE, "application/json")], out).into_response()
         }
-        Ok(Err(e)) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorBody::new("internal", e.to_string()),
-        ),
+        Ok(Err(e)) => index_error(e),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorBody::new("internal", e.to_string()),
@@ -615,13 +625,7 @@ async fn stats(
     st.sink.shared.metrics.search.observe(started.elapsed());
     match res {
         Ok(Ok(s)) => axum::Json(s).into_response(),
-        Ok(Err(crate::index::IndexError::BadRequest(m))) => {
-            error(StatusCode::BAD_REQUEST, ErrorBody::new("bad_request", m))
-        }
-        Ok(Err(e)) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorBody::new("internal", e.to_string()),
-        ),
+        Ok(Err(e)) => index_error(e),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             ErrorBody::new("internal", e.to_string()),

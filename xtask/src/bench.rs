@@ -93,7 +93,8 @@ pub struct SearchArgs {
     #[arg(long, value_name = "WORD", default_value = corpus::RARE_WORD)]
     pub word: String,
     /// Ask only these questions (1-based, comma-separated: 1 user+hour, 2 secret deletes,
-    /// 3 403s, 4 free text, 5 time range), e.g. to keep each locked run short.
+    /// 3 403s, 4 free text, 5 time range, 6 hyphenated term, 7 dotted term), e.g. to keep
+    /// each locked run short.
     #[arg(long, value_name = "N,…", value_delimiter = ',')]
     pub only: Vec<usize>,
     /// Also write the report (markdown, with the machine and the command) to this file.
@@ -129,7 +130,7 @@ pub struct Question {
     pub field_or_time: bool,
 }
 
-/// The five benchmark questions over a corpus whose sample event gives the user and hour.
+/// The seven benchmark questions over a corpus whose sample event gives the user and hour.
 pub fn questions(user: &str, hour: &str, namespace: &str, word: &str) -> Result<Vec<Question>> {
     let start: jiff::Timestamp = format!("{hour}:00:00Z")
         .parse()
@@ -206,7 +207,27 @@ pub fn questions(user: &str, hour: &str, namespace: &str, word: &str) -> Result<
             rg: vec![rg(&["-F", &ts_prefix])],
             field_or_time: true,
         },
+        separated_term_question("hyphenated", "ledger-reconciler", "ledger-reconciler"),
+        separated_term_question("dotted", "registry\\\\.k8s\\\\.io/pause", "registry.k8s.io/pause"),
     ])
+}
+
+/// A free-text term with separators inside, which the sink matches as a
+/// phrase (its words side by side, in order); jq and rg look for the term
+/// as written in `requestObject`. `jq_regex` is the term as a jq regex.
+fn separated_term_question(kind: &str, jq_regex: &str, term: &str) -> Question {
+    Question {
+        name: format!("{kind} term `{term}` (requestObject)"),
+        q: term.to_string(),
+        since: None,
+        until: None,
+        jq_filter: format!(
+            "select(.requestObject != null and (.requestObject | tostring | test(\"{jq_regex}\"; \"i\")))"
+        ),
+        jq_args: vec![],
+        rg: vec![vec!["-i".into(), "-F".into(), term.to_string()]],
+        field_or_time: false,
+    }
 }
 
 /// The idempotency key of an event, used to compare result sets.
@@ -1008,5 +1029,11 @@ mod tests {
         assert!(audit_api::parse_query(&q[0].q).is_ok());
         assert!(questions("a", "2026-11-04", "prod", "x").is_err());
         assert!(questions("a", "2026-11-04T13", "prod", "two words").is_err());
+        for q in &q[5..] {
+            assert!(matches!(
+                audit_api::parse_query(&q.q),
+                Ok(audit_api::Query::Text { .. })
+            ));
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use audit_api::EventFields;
 use audit_api::event::{DecodedItem, Event, RawEventList, decode_batch};
+use audit_api::fields::tokenize;
 use audit_api::query::{Pattern, Query, parse_query, quote_value};
 
 /// The body of `POST /v1/events`, decoded exactly as the sink does it.
@@ -112,4 +113,32 @@ pub fn query(data: &[u8]) {
     assert_eq!(again, q, "{text:?} printed as {printed:?}");
     assert_eq!(again.to_string(), printed, "printing is not canonical");
     let _ = q.matches(fields());
+    free_text_is_a_phrase(&q);
+}
+
+/// A free-text term means its words side by side, in order: it matches a
+/// text holding the term (for `word*`, holding a longer last word), and no
+/// text where other words stand between its words.
+fn free_text_is_a_phrase(q: &Query) {
+    let text = |t: String| EventFields {
+        text: t,
+        ..EventFields::default()
+    };
+    let (term, typed) = match q {
+        Query::Text { text, .. } => (text.clone(), text.clone()),
+        Query::TextPrefix(p) => (p.clone(), format!("{p}z9")),
+        _ => return,
+    };
+    let words = tokenize(&term);
+    assert!(
+        q.matches(&text(format!("before {typed} after"))),
+        "{q:?} does not match a text holding it"
+    );
+    if words.len() >= 2 && !words.iter().any(|w| w == "filler") {
+        let apart = words.join(" filler ");
+        assert!(
+            !q.matches(&text(apart.clone())),
+            "{q:?} matches its words apart: {apart:?}"
+        );
+    }
 }
