@@ -129,7 +129,7 @@ pub async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
             if summary.rejected > 0 {
                 writeln!(
                     out,
-                    "The sink kept the rejected events in its dead-letter log (see `audit-sink dead-letter`)."
+                    "The sink kept the rejected events in its dead-letter log: see them and why with `audit-sink dead-letters` on the sink's host (with its --data-dir)."
                 )?;
             }
         }

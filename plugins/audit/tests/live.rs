@@ -275,7 +275,7 @@ fn the_sink_refusing_a_credential_says_which_one_without_its_value() {
         .arg(&right));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.is_empty() && stderr.contains("No events found."),
+        stdout.is_empty() && stderr.contains("No events found in everything the sink holds"),
         "{stderr}"
     );
 }

@@ -231,7 +231,10 @@ fn friendly_flags_select_what_they_say() {
     let (code, stdout, stderr) = run(search(&sink).args(["--since", "1h"]));
     assert_eq!(code, 0);
     assert!(stdout.is_empty());
-    assert!(stderr.contains("No events found."), "{stderr}");
+    assert!(
+        stderr.contains("No events found in the last 1h (since ") && stderr.contains("--since 6h"),
+        "{stderr}"
+    );
 }
 
 #[test]
