@@ -49,6 +49,9 @@ pub const CONFIDENTIAL_CLIENT_SECRET: &str = "kubelogin-confidential-secret";
 /// `--local-server-cert`/`--local-server-key`). Grants: authorization code,
 /// refresh token.
 pub const HTTPS_LOOPBACK_CLIENT_ID: &str = "kubelogin-https-loopback";
+/// How long the fixture keeps idle keep-alive connections by default (Node's
+/// default `server.keepAliveTimeout`).
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// Signing algorithms the fixture can use.
 pub const KEY_ALGS: [KeyAlg; 4] = [KeyAlg::Rs256, KeyAlg::Ps256, KeyAlg::Es256, KeyAlg::EdDsa];
 
@@ -159,6 +162,7 @@ pub struct ProviderBuilder {
     device_slow_down: bool,
     interactive: bool,
     revocation: bool,
+    keep_alive: Duration,
 }
 
 impl Default for ProviderBuilder {
@@ -174,6 +178,7 @@ impl Default for ProviderBuilder {
             device_slow_down: false,
             interactive: false,
             revocation: true,
+            keep_alive: DEFAULT_KEEP_ALIVE,
         }
     }
 }
@@ -232,6 +237,14 @@ impl ProviderBuilder {
         self
     }
 
+    /// How long the fixture keeps an idle keep-alive connection open (5 s
+    /// by default, Node's own default). The helper's clients drop theirs
+    /// after half of it; see [`OidcProvider::client_idle_timeout`].
+    pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.keep_alive = timeout;
+        self
+    }
+
     /// Start the fixture and wait until its discovery document answers.
     pub fn start(self) -> Result<OidcProvider, Error> {
         OidcProvider::start(self)
@@ -243,6 +256,9 @@ impl ProviderBuilder {
 pub struct Stats {
     /// Every request except `/test/*`.
     pub requests: u64,
+    /// TCP connections accepted (TLS connections once their handshake is done).
+    #[serde(default)]
+    pub connections: u64,
     /// Requests by `METHOD /path` (interaction ids replaced by `*`).
     pub routes: BTreeMap<String, u64>,
     /// Token endpoint requests by `grant_type`, successful or not.
@@ -315,6 +331,7 @@ pub struct OidcProvider {
     dir: tempfile::TempDir,
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
     http: reqwest::blocking::Client,
+    idle_timeout: Duration,
 }
 
 impl std::fmt::Debug for OidcProvider {
@@ -448,6 +465,10 @@ impl OidcProvider {
                 if options.device_slow_down { "1" } else { "0" },
             )
             .env("FIXTURE_EXIT_ON_STDIN_EOF", "1")
+            .env(
+                "FIXTURE_KEEP_ALIVE_MS",
+                options.keep_alive.as_millis().max(1).to_string(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -464,7 +485,13 @@ impl OidcProvider {
             };
         }
 
-        let mut http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10));
+        // Drop idle connections well before the fixture closes them: a
+        // request sent on a connection at the moment the fixture closes it
+        // fails ("error sending request"), e.g. after a test's sleep.
+        let idle_timeout = options.keep_alive / 2;
+        let mut http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .pool_idle_timeout(idle_timeout);
         let (mut ca_pem, mut ca_file) = (None, None);
         if options.tls {
             let pki = make_pki()?;
@@ -534,6 +561,7 @@ impl OidcProvider {
             dir,
             stderr,
             http,
+            idle_timeout,
         };
         match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(issuer) => provider.issuer = issuer,
@@ -633,6 +661,13 @@ impl OidcProvider {
     /// Id and secret of the confidential client.
     pub fn confidential_client(&self) -> (&'static str, &'static str) {
         (CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET)
+    }
+    /// How long a client of the fixture may keep an idle connection: half
+    /// of the fixture's keep-alive timeout. Every client a test builds for
+    /// the fixture sets it as its `pool_idle_timeout`; the helper's own
+    /// client ([`http_client`](Self::http_client)) does.
+    pub fn client_idle_timeout(&self) -> Duration {
+        self.idle_timeout
     }
     /// An HTTP client that trusts the fixture's CA (blocking; any thread).
     pub fn http_client(&self) -> reqwest::blocking::Client {

@@ -12,7 +12,9 @@ use openidconnect::{
 };
 
 fn http_client(provider: &OidcProvider) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(provider.client_idle_timeout());
     if let Some(pem) = provider.ca_pem() {
         builder = builder
             .tls_built_in_root_certs(false)
