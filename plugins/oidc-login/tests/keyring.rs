@@ -38,20 +38,18 @@ struct SecretService {
 }
 
 impl SecretService {
-    /// Starts a session bus and an unlocked gnome-keyring. gnome-keyring now
-    /// and then comes up without creating the login collection from the
-    /// password it was given; such a start is thrown away and tried afresh.
+    /// Starts a session bus and an unlocked gnome-keyring on it.
+    ///
+    /// The bus runs with its own configuration, not the system's session
+    /// one: that one lists the D-Bus service directories, and gnome-keyring
+    /// installs an activation file for `org.freedesktop.secrets` there. The
+    /// first request to the name, sent before our daemon had claimed it,
+    /// then made the bus start a second gnome-keyring (with the test's own
+    /// HOME, no password, so no default collection); when that one won the
+    /// name, the login collection never appeared, and it outlived the test.
+    /// Without service directories a request to an unowned name fails at
+    /// once and only the daemon started here can own it.
     fn start() -> SecretService {
-        for attempt in 1..=4 {
-            match SecretService::try_start() {
-                Ok(service) => return service,
-                Err(why) => eprintln!("secret service start {attempt} failed: {why}"),
-            }
-        }
-        panic!("gnome-keyring never created a default collection in 4 starts");
-    }
-
-    fn try_start() -> Result<SecretService, String> {
         let home = tempfile::tempdir().unwrap();
         let runtime = home.path().join("run");
         std::fs::create_dir(&runtime).unwrap();
@@ -60,12 +58,30 @@ impl SecretService {
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
         }
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .arg(format!(
-                "--address=unix:path={}",
+        let config = home.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
                 runtime.join("bus").display()
-            ))
+            ),
+        )
+        .unwrap();
+        let mut bus = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -96,20 +112,25 @@ impl SecretService {
             .env("XDG_CACHE_HOME", home.join("cache"))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(home.join("keyring.log")).unwrap())
             .spawn()
             .expect("gnome-keyring-daemon starts");
         let mut stdin = keyring.stdin.take().unwrap();
         stdin.write_all(b"test-keyring-password").unwrap();
         drop(stdin);
         service.keyring = Some(keyring);
-        service.wait_for_default_collection()?;
-        Ok(service)
+        if let Err(why) = service.wait_for_default_collection() {
+            let log = std::fs::read_to_string(service._home.path().join("keyring.log"))
+                .unwrap_or_default();
+            panic!("gnome-keyring did not come up with a default collection: {why}\n{log}");
+        }
+        service
     }
 
     /// Polls the bus until the keyring answers with a default collection.
+    /// The 30 s bound only detects a hang; it usually takes well under 1 s.
     fn wait_for_default_collection(&mut self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(8);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = Command::new("dbus-send")
                 .args([
@@ -132,7 +153,7 @@ impl SecretService {
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "no default collection after 8 s: {} {}",
+                    "no default collection after 30 s: {} {}",
                     reply.trim(),
                     String::from_utf8_lossy(&out.stderr).trim()
                 ));
