@@ -34,11 +34,15 @@ pub struct PlatformArchive {
     pub sha256: String,
 }
 
-/// The archive file name of `binary` for `platform` at `version`.
+/// The archive file name of `binary` for `platform` at `version`
+/// (`PACKAGE-vVERSION-OS-ARCH.tar.gz`, `.zip` for Windows).
 pub fn archive_name(binary: &Binary, version: &str, platform: &Platform) -> String {
     format!(
-        "{}-v{version}-{}-{}.tar.gz",
-        binary.package, platform.os, platform.arch
+        "{}-v{version}-{}-{}.{}",
+        binary.package,
+        platform.os,
+        platform.arch,
+        platform.archive_format().extension()
     )
 }
 
@@ -226,9 +230,10 @@ pub fn is_fresh(binary: &Binary, version: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Writes the manifests of every plugin with at least one archive; returns their paths.
+/// Writes `NAME.yaml` into `plugins_dir` for every plugin with at least one
+/// archive; returns their paths.
 pub fn write_manifests(
-    root: &Path,
+    plugins_dir: &Path,
     version: &str,
     archives: &BTreeMap<&'static str, Vec<PlatformArchive>>,
 ) -> Result<Vec<PathBuf>> {
@@ -237,8 +242,9 @@ pub fn write_manifests(
         let Some(list) = archives.get(binary.bin).filter(|l| !l.is_empty()) else {
             continue;
         };
-        let path = manifest_path(root, plugin);
-        fs::create_dir_all(path.parent().expect("manifest path has a parent"))?;
+        let path = plugins_dir.join(format!("{}.yaml", plugin.name));
+        fs::create_dir_all(plugins_dir)
+            .with_context(|| format!("creating {}", plugins_dir.display()))?;
         fs::write(&path, render(binary, version, list)?)
             .with_context(|| format!("writing {}", path.display()))?;
         written.push(path);

@@ -13,9 +13,13 @@ pub mod ci;
 pub mod completions;
 pub mod corpus;
 pub mod dist;
+pub mod elf;
 pub mod krew;
+pub mod lint;
 pub mod publish;
+pub mod sbom;
 pub mod soak;
+pub mod tools;
 pub mod validate;
 pub mod workspace;
 
@@ -46,7 +50,7 @@ pub fn stale_manifests(ws: &Workspace) -> Result<Vec<String>> {
         let text = fs::read_to_string(&path)?;
         if let Err(e) = krew::is_fresh(binary, workspace::VERSION, &text) {
             problems.push(format!(
-                "{} is stale: {e:#}; run `cargo xtask dist` (or `cargo xtask krew-manifests`)",
+                "{} is stale: {e:#}; run `cargo xtask dist` (or `cargo xtask manifests`)",
                 path.display()
             ));
         }

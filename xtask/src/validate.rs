@@ -367,7 +367,7 @@ pub fn check_archive(
             platform.sha256
         ));
     }
-    let entries = match archive::list_tar_gz(bytes) {
+    let entries = match archive::list(bytes) {
         Ok(e) => e,
         Err(e) => {
             problems.push(format!("the archive cannot be read: {e:#}"));

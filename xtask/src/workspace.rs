@@ -55,10 +55,19 @@ impl Platform {
     pub fn is_unix(&self) -> bool {
         self.os != "windows"
     }
+
+    /// The archive format users there unpack: zip on Windows, else tar.gz.
+    pub fn archive_format(&self) -> crate::archive::Format {
+        if self.os == "windows" {
+            crate::archive::Format::Zip
+        } else {
+            crate::archive::Format::TarGz
+        }
+    }
 }
 
-/// The platforms kubext releases for: linux/amd64 is built on this machine; the
-/// others when a `cargo xtask dist --target …` made their archives.
+/// The platforms kubext releases for (the release workflow builds each on its
+/// own runner); a manifest lists those whose archives exist.
 pub const PLATFORMS: &[Platform] = &[
     Platform {
         os: "linux",
@@ -84,6 +93,11 @@ pub const PLATFORMS: &[Platform] = &[
         os: "windows",
         arch: "amd64",
         triples: &["x86_64-pc-windows-msvc", "x86_64-pc-windows-gnu"],
+    },
+    Platform {
+        os: "windows",
+        arch: "arm64",
+        triples: &["aarch64-pc-windows-msvc"],
     },
 ];
 

@@ -68,24 +68,24 @@ fn archives_built_here_pass_krew_validation() {
         let sum = fs::read_to_string(out.join(format!("{name}.sha256"))).unwrap();
         assert_eq!(sum, format!("{}  {name}\n", archive::sha256_hex(&bytes)));
         assert_eq!(built.sha256, archive::sha256_hex(&bytes));
-        // Only regular files: the binary, the license, the plugin's completion helper.
+        // Only regular files: the binary, the license, the README, the plugin's completion helper.
         let entries = archive::list_tar_gz(&bytes).unwrap();
         let mut names: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         names.sort();
         let mut expected = krew::archive_files(binary, platform);
+        expected.push("README.md".into());
         expected.sort();
         assert_eq!(names, expected, "{name}");
         assert!(entries.iter().all(|e| e.kind == archive::EntryKind::File));
         archives.push(built);
     }
+    let index_dir = index.path().join("krew-index");
     let written = krew::write_manifests(
-        index.path(),
+        &index_dir.join("plugins"),
         workspace::VERSION,
         &dist::by_binary(&archives),
     )
     .unwrap();
-    // write_manifests puts them under ROOT/krew-index/plugins.
-    let index_dir = index.path().join("krew-index");
     assert_eq!(
         written.len(),
         binaries.iter().filter(|b| b.plugin.is_some()).count()
