@@ -24,7 +24,7 @@ const KEYRING_INDEX: &str = "keyring-index";
 
 /// What makes two logins interchangeable. Everything that changes who the
 /// token is for, or what it may do, is part of it.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Clone, Default, Serialize)]
 pub struct KeyFields {
     /// Issuer URL as given.
     pub issuer: String,
@@ -44,6 +44,33 @@ pub struct KeyFields {
     pub login_hint: String,
     /// Extra authorization request parameters, sorted.
     pub extra_params: Vec<(String, String)>,
+    /// `--insecure-skip-tls-verify`: a token fetched without checking the
+    /// provider's certificate is never served to a configuration that checks
+    /// it. Left out of the key when false, so that existing keys stay.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_skip_tls_verify: bool,
+    /// The CAs trusted for the provider (`--certificate-authority` paths and
+    /// `--certificate-authority-data`), in order; left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certificate_authorities: Vec<String>,
+}
+
+impl std::fmt::Debug for KeyFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyFields")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .field("use_access_token", &self.use_access_token)
+            .field("client_credentials", &self.client_credentials)
+            .field("username", &self.username)
+            .field("login_hint", &self.login_hint)
+            .field("extra_params", &self.extra_params)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("certificate_authorities", &self.certificate_authorities)
+            .finish()
+    }
 }
 
 /// A cache key: the hex SHA-256 of the canonical JSON of [`KeyFields`].
@@ -68,8 +95,8 @@ impl CacheKey {
     }
 }
 
-/// What we keep per key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What we keep per key. Its `Debug` shows no token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The token handed to kubectl (the id_token, or the access token with
     /// `--oidc-use-access-token`). Same field name as kubelogin's cache.
@@ -80,6 +107,19 @@ pub struct Entry {
     /// Expiry in Unix seconds, for tokens whose `exp` cannot be read (opaque access tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("id_token", &"<redacted>")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl Entry {
@@ -264,6 +304,9 @@ impl TokenCache {
 
     fn remember_keyring_key(&self, key: &CacheKey) -> Result<(), CacheError> {
         self.ensure_dir()?;
+        // Read-modify-write under one lock for all keys: two processes
+        // saving different keys at once must not drop each other's line.
+        let _lock = lock_index(&self.dir)?;
         let index = self.dir.join(KEYRING_INDEX);
         let existing = fs::read_to_string(&index).unwrap_or_default();
         if existing.lines().any(|l| l == key.as_str()) {
@@ -370,12 +413,33 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
         let mut file = options.open(&tmp).map_err(io_err("creating", &tmp))?;
         file.write_all(bytes).map_err(io_err("writing", &tmp))?;
         file.sync_all().map_err(io_err("syncing", &tmp))?;
-        fs::rename(&tmp, path).map_err(io_err("renaming the new entry to", path))
+        fs::rename(&tmp, path).map_err(io_err("renaming the new entry to", path))?;
+        // The rename lives in the directory: sync it too, or a crash can
+        // bring the old entry back (with a refresh token already rotated).
+        #[cfg(unix)]
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("syncing the directory", dir))?;
+        Ok(())
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Takes the lock of the keyring index (`keyring-index.lock`), shared by
+/// every key of the directory; released when the file is dropped.
+fn lock_index(dir: &Path) -> Result<File, CacheError> {
+    let path = dir.join(format!("{KEYRING_INDEX}.lock"));
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err("opening", &path))?;
+    file.lock().map_err(io_err("locking", &path))?;
+    Ok(file)
 }
 
 /// What [`clean`] removed.
@@ -398,6 +462,10 @@ fn is_cache_file(name: &str) -> bool {
 /// Deletes every cache file in `dir` and the keyring items recorded there.
 pub fn clean(dir: &Path) -> Result<CleanReport, CacheError> {
     let mut report = CleanReport::default();
+    let _lock = match dir.is_dir() {
+        true => Some(lock_index(dir)?),
+        false => None,
+    };
     let index = dir.join(KEYRING_INDEX);
     if let Ok(text) = fs::read_to_string(&index) {
         for line in text.lines().filter(|l| !l.is_empty()) {

@@ -76,7 +76,7 @@ pub enum PkceMethod {
 }
 
 /// Who the provider is and how we talk to it (shared by get-token, setup).
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct ProviderArgs {
     /// Issuer URL of the provider (mandatory)
     #[arg(long = "oidc-issuer-url", value_name = "URL")]
@@ -127,7 +127,7 @@ pub struct ProviderArgs {
 }
 
 /// How to log in (shared by get-token, setup).
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct LoginArgs {
     /// Authorization grant type to use
     #[arg(long = "grant-type", value_enum, default_value = "auto")]
@@ -332,6 +332,58 @@ pub fn parse_pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)
                 .ok_or_else(|| format!("{flag} expects KEY=VALUE, got {v:?}"))
         })
         .collect()
+}
+
+impl std::fmt::Debug for ProviderArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderArgs")
+            .field("issuer_url", &self.issuer_url)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("redirect_url", &self.redirect_url)
+            .field("extra_scopes", &self.extra_scopes)
+            .field("use_access_token", &self.use_access_token)
+            .field("request_headers", &self.request_headers)
+            .field("pkce_method", &self.pkce_method)
+            .field("use_pkce", &self.use_pkce)
+            .field("certificate_authority", &self.certificate_authority)
+            .field(
+                "certificate_authority_data",
+                &self.certificate_authority_data,
+            )
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("tls_renegotiation_once", &self.tls_renegotiation_once)
+            .field("tls_renegotiation_freely", &self.tls_renegotiation_freely)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for LoginArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginArgs")
+            .field("grant_type", &self.grant_type)
+            .field("listen_address", &self.listen_address)
+            .field("skip_open_browser", &self.skip_open_browser)
+            .field("browser_command", &self.browser_command)
+            .field(
+                "authentication_timeout_sec",
+                &self.authentication_timeout_sec,
+            )
+            .field("local_server_cert", &self.local_server_cert)
+            .field("local_server_key", &self.local_server_key)
+            .field(
+                "open_url_after_authentication",
+                &self.open_url_after_authentication,
+            )
+            .field("auth_request_extra_params", &self.auth_request_extra_params)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("login_hint", &self.login_hint)
+            .finish()
+    }
 }
 
 #[cfg(test)]

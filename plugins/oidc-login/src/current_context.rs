@@ -31,12 +31,12 @@ pub fn resolve(kube: &kubectl_kit::KubeFlags) -> anyhow::Result<ContextLogin> {
     })?;
     let exec_args = exec.args.clone().unwrap_or_default();
     let Some(position) = exec_args.iter().position(|a| a == "get-token") else {
+        // Only the command: another plugin's arguments may hold secrets.
         bail!(
-            "the user {:?} of context {:?} runs {:?} {:?}, not `kubectl oidc-login get-token`",
+            "the user {:?} of context {:?} runs {:?}, not `kubectl oidc-login get-token`",
             resolved.user_name,
             resolved.context_name,
-            exec.command.clone().unwrap_or_default(),
-            exec_args
+            exec.command.clone().unwrap_or_default()
         );
     };
     let mut argv = vec!["kubectl-oidc_login".to_string(), "get-token".to_string()];

@@ -15,8 +15,8 @@ use crate::loopback::Loopback;
 use crate::provider::{Provider, ProviderError, TokenResponse};
 use crate::settings::{Grant, Settings};
 
-/// What a login or refresh gives.
-#[derive(Debug, Clone)]
+/// What a login or refresh gives. Its `Debug` shows no token.
+#[derive(Clone)]
 pub struct Tokens {
     /// The token for kubectl (id_token, or access token with `--oidc-use-access-token`).
     pub token: String,
@@ -24,6 +24,19 @@ pub struct Tokens {
     pub refresh_token: Option<String>,
     /// Expiry from `expires_in` (for opaque access tokens).
     pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("token", &"<redacted>")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// What the terminal allows.
@@ -196,12 +209,30 @@ async fn authcode_browser(settings: &Settings, provider: &Provider) -> anyhow::R
         .local_server_tls
         .as_ref()
         .map(|(c, k)| (c.as_path(), k.as_path()));
-    let listener = Loopback::bind(&settings.listen_addresses, tls).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let redirect_uri = settings
-        .redirect_url
-        .clone()
-        .unwrap_or_else(|| format!("{scheme}://localhost:{}", listener.port));
+    let (listener, redirect_uri) = match &settings.redirect_url {
+        Some(redirect_uri) => {
+            let url = url::Url::parse(redirect_uri)
+                .with_context(|| format!("--oidc-redirect-url {redirect_uri:?} is not a URL"))?;
+            let port = url.port_or_known_default().ok_or_else(|| {
+                anyhow!("--oidc-redirect-url {redirect_uri:?} names no port to listen on")
+            })?;
+            // The browser comes back to that port: listen there or fail, never elsewhere.
+            let addresses = with_port(&settings.listen_addresses, port);
+            let listener = Loopback::bind(&addresses, tls).await.with_context(|| {
+                format!(
+                    "--oidc-redirect-url {redirect_uri} names port {port}, but the local server cannot listen on it; \
+                     free the port or change --oidc-redirect-url"
+                )
+            })?;
+            (listener, redirect_uri.clone())
+        }
+        None => {
+            let listener = Loopback::bind(&settings.listen_addresses, tls).await?;
+            let uri = format!("{scheme}://{}:{}", listener.host, listener.port);
+            (listener, uri)
+        }
+    };
     let redirect_path = url::Url::parse(&redirect_uri)
         .with_context(|| format!("--oidc-redirect-url {redirect_uri:?} is not a URL"))?
         .path()
@@ -222,7 +253,8 @@ async fn authcode_browser(settings: &Settings, provider: &Provider) -> anyhow::R
     if let Err(e) = settings.browser.open(&url) {
         eprintln!("warning: {e}; open the URL above yourself");
     }
-    let wait = listener.wait_for_redirect(&redirect_path, settings.open_url_after.as_deref());
+    let wait =
+        listener.wait_for_redirect(&redirect_path, &state, settings.open_url_after.as_deref());
     let redirect = tokio::time::timeout(settings.auth_timeout, wait)
         .await
         .map_err(|_| {
@@ -255,6 +287,22 @@ async fn authcode_browser(settings: &Settings, provider: &Provider) -> anyhow::R
         &nonce,
     )
     .await
+}
+
+/// The listen addresses with their port replaced by `port` (in order, without repeats).
+fn with_port(addresses: &[String], port: u16) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for address in addresses {
+        let host = match address.rsplit_once(':') {
+            Some((host, _)) => host,
+            None => address.as_str(),
+        };
+        let address = format!("{host}:{port}");
+        if !out.contains(&address) {
+            out.push(address);
+        }
+    }
+    out
 }
 
 /// Reads a line from stdin on a blocking thread.
@@ -507,7 +555,7 @@ async fn finish(
         return Ok(Tokens {
             token: access_token,
             refresh_token,
-            expires_at: response.expires_in.map(|s| now + s),
+            expires_at: response.expires_in.map(|s| now.saturating_add(s)),
         });
     }
     let id_token = response.id_token.ok_or_else(|| {

@@ -37,9 +37,9 @@ pub fn fresh_until(entry: &Entry, now: i64, margin: Duration) -> Option<i64> {
     if let Some(iat) = claims.as_ref().and_then(|c| c.iat)
         && exp > iat
     {
-        margin = margin.min((exp - iat) / 2);
+        margin = margin.min(exp.saturating_sub(iat) / 2);
     }
-    (exp - margin > now).then_some(exp)
+    (exp.saturating_sub(margin) > now).then_some(exp)
 }
 
 fn print_credential(info: &ExecInfo, entry: &Entry) -> anyhow::Result<()> {
@@ -168,6 +168,15 @@ mod tests {
             refresh_token: None,
             expires_at: None,
         }
+    }
+
+    #[test]
+    fn extreme_claim_times_never_overflow() {
+        let margin = Duration::from_secs(10);
+        let e = entry(serde_json::json!({"exp": i64::MAX, "iat": i64::MIN}));
+        assert_eq!(fresh_until(&e, 1_000, margin), Some(i64::MAX));
+        let e = entry(serde_json::json!({"exp": i64::MIN}));
+        assert_eq!(fresh_until(&e, 1_000, margin), None);
     }
 
     #[test]

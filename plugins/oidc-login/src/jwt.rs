@@ -135,6 +135,9 @@ struct Header {
     alg: String,
     #[serde(default)]
     kid: Option<String>,
+    /// RFC 7515 §4.1.11: extensions the recipient must understand.
+    #[serde(default)]
+    crit: Option<Value>,
 }
 
 /// One key of a JWKS.
@@ -248,6 +251,13 @@ pub fn verify_signature(token: &str, jwks: &Jwks, allowed: &[String]) -> Result<
     let (header_b64, payload_b64, signature_b64) = split(token)?;
     let header: Header = serde_json::from_slice(&decode_part(header_b64, "the header")?)
         .map_err(|e| JwtError::Malformed(format!("the header is not JSON: {e}")))?;
+    // We understand no JWS extension, so a token that makes any critical
+    // must be refused (RFC 7515 §4.1.11).
+    if let Some(crit) = &header.crit {
+        return Err(JwtError::Malformed(format!(
+            "the header marks extensions as critical ({crit}), which this client does not understand"
+        )));
+    }
     let alg = header.alg.as_str();
     if !SUPPORTED_ALGS.contains(&alg) {
         return Err(JwtError::Algorithm {
@@ -334,25 +344,27 @@ pub fn check_claims(claims: &Claims, expect: &Expectations<'_>) -> Result<(), Jw
     let exp = claims
         .exp
         .ok_or_else(|| JwtError::Claim("the token has no exp claim".into()))?;
-    if exp + expect.leeway <= expect.now {
+    // Claim times come from the token: saturating arithmetic, so that
+    // absurd values are refused or accepted on their merits, never overflow.
+    if exp.saturating_add(expect.leeway) <= expect.now {
         return Err(JwtError::Claim(format!(
             "the token expired {}s ago (check this machine's clock)",
-            expect.now - exp
+            expect.now.saturating_sub(exp)
         )));
     }
     if let Some(nbf) = claims.nbf
-        && nbf - expect.leeway > expect.now
+        && nbf.saturating_sub(expect.leeway) > expect.now
     {
         return Err(JwtError::Claim(
             "the token is not valid yet (check this machine's clock)".into(),
         ));
     }
     if let Some(iat) = claims.iat
-        && iat - expect.leeway > expect.now
+        && iat.saturating_sub(expect.leeway) > expect.now
     {
         return Err(JwtError::Claim(format!(
             "the token was issued {}s in the future (check this machine's clock)",
-            iat - expect.now
+            iat.saturating_sub(expect.now)
         )));
     }
     if let Some(nonce) = expect.nonce
@@ -377,6 +389,11 @@ mod tests {
     }
 
     fn sign_es256(payload: &Value, kid: &str) -> (String, Jwk) {
+        sign_es256_with_header(payload, serde_json::json!({"alg": "ES256", "kid": kid}))
+    }
+
+    fn sign_es256_with_header(payload: &Value, header: Value) -> (String, Jwk) {
+        let kid = header["kid"].as_str().map(str::to_string);
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             .unwrap();
@@ -386,7 +403,6 @@ mod tests {
             &rng,
         )
         .unwrap();
-        let header = serde_json::json!({"alg": "ES256", "kid": kid});
         let input = format!(
             "{}.{}",
             b64(header.to_string().as_bytes()),
@@ -396,7 +412,7 @@ mod tests {
         let point = pair.public_key().as_ref();
         let jwk = Jwk {
             kty: "EC".into(),
-            kid: Some(kid.into()),
+            kid,
             use_: Some("sig".into()),
             alg: None,
             crv: Some("P-256".into()),
@@ -465,6 +481,52 @@ mod tests {
             verify_signature(&token, &jwks, &["RS256".to_string()]),
             Err(JwtError::Algorithm { .. })
         ));
+    }
+
+    #[test]
+    fn critical_header_extensions_are_refused() {
+        let header = serde_json::json!({"alg": "ES256", "kid": "k1", "crit": ["exp"], "exp": 1});
+        let (token, jwk) = sign_es256_with_header(&claims(), header);
+        let err =
+            verify_signature(&token, &Jwks { keys: vec![jwk] }, &["ES256".into()]).unwrap_err();
+        assert!(err.to_string().contains("critical"), "{err}");
+    }
+
+    #[test]
+    fn extreme_claim_times_never_overflow() {
+        let ok = Expectations {
+            issuer: "https://issuer",
+            audience: Some("client"),
+            nonce: None,
+            now: 1500,
+            leeway: 60,
+        };
+        let at = |exp: i64, nbf: i64, iat: i64| {
+            let c: Claims = serde_json::from_value(serde_json::json!({
+                "iss": "https://issuer", "aud": "client", "exp": exp, "nbf": nbf, "iat": iat
+            }))
+            .unwrap();
+            check_claims(&c, &ok)
+        };
+        assert!(at(i64::MAX, 0, 0).is_ok());
+        assert!(
+            at(i64::MIN, 0, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("expired")
+        );
+        assert!(at(2000, i64::MIN, i64::MIN).is_ok());
+        assert!(at(2000, i64::MAX, 0).is_err());
+        assert!(at(2000, 0, i64::MAX).is_err());
+        let far = Expectations {
+            now: i64::MAX,
+            ..ok.clone()
+        };
+        let c: Claims = serde_json::from_value(serde_json::json!({
+            "iss": "https://issuer", "aud": "client", "exp": i64::MIN
+        }))
+        .unwrap();
+        assert!(check_claims(&c, &far).is_err());
     }
 
     #[test]

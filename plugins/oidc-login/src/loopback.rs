@@ -1,20 +1,38 @@
 //! The loopback redirect listener of the authorization code flow: binds the
-//! first free address, answers the one redirect that carries the code (or an
-//! error), and closes. Other requests (a favicon) get a 404 and are ignored.
+//! first free address, answers the one redirect whose `state` matches (with
+//! the code or an error), and closes.
+//!
+//! Each connection is served on its own task, with a TLS-handshake and a
+//! read timeout, so an idle connection (a browser's preconnect, any local
+//! process) never holds up the real redirect. A redirect with another
+//! `state` gets a 400 page and the login keeps waiting; other requests (a
+//! favicon) get a 404.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+/// How long a connection may take for its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may take to send its request head.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A bound listener.
 pub struct Loopback {
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     /// The bound port.
     pub port: u16,
+    /// The host to write in the redirect URI: `localhost` when both
+    /// 127.0.0.1 and ::1 are bound on the port (whatever the browser resolves
+    /// `localhost` to reaches us), else the bound address itself.
+    pub host: String,
 }
 
 /// What the redirect carried.
@@ -51,7 +69,10 @@ fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<tokio_rustls::TlsAcce
 }
 
 impl Loopback {
-    /// Binds the first address of `addresses` that is free.
+    /// Binds the first address of `addresses` that is free. A loopback
+    /// address is paired with the other family's loopback address on the
+    /// same port when that one is free too (RFC 8252 §8.3), so that the
+    /// redirect URI can name `localhost`.
     pub async fn bind(
         addresses: &[String],
         tls: Option<(&Path, &Path)>,
@@ -73,10 +94,23 @@ impl Loopback {
                              prefer a loopback --listen-address such as 127.0.0.1:8000"
                         );
                     }
+                    let mut listeners = vec![listener];
+                    let host = match pair_of(local) {
+                        Some(other) => match TcpListener::bind(other).await {
+                            Ok(second) => {
+                                listeners.push(second);
+                                "localhost".to_string()
+                            }
+                            Err(_) => url_host(local.ip()),
+                        },
+                        None if local.ip().is_unspecified() => "localhost".to_string(),
+                        None => url_host(local.ip()),
+                    };
                     return Ok(Loopback {
                         port: local.port(),
-                        listener,
+                        listeners,
                         tls,
+                        host,
                     });
                 }
                 Err(e) => errors.push(format!("{address}: {e}")),
@@ -88,32 +122,101 @@ impl Loopback {
         )
     }
 
-    /// Waits for the redirect to `path` and answers it. `after` is where the
-    /// browser goes on success (`--open-url-after-authentication`).
+    /// Waits for the redirect to `path` whose `state` is `state`, and
+    /// answers it. `after` is where the browser goes on success
+    /// (`--open-url-after-authentication`).
     pub async fn wait_for_redirect(
         self,
         path: &str,
+        state: &str,
         after: Option<&str>,
     ) -> anyhow::Result<Redirect> {
-        loop {
-            let (stream, _) = self
-                .listener
-                .accept()
-                .await
-                .context("accepting the browser's connection")?;
-            let outcome = match &self.tls {
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(tls) => serve(tls, path, after).await,
-                    Err(_) => continue,
-                },
-                None => serve(stream, path, after).await,
-            };
-            match outcome {
-                Ok(Some(redirect)) => return Ok(redirect),
-                Ok(None) | Err(_) => continue,
-            }
+        let (found, mut redirects) = mpsc::channel::<Redirect>(1);
+        let expected = Arc::new(Expected {
+            path: path.to_string(),
+            state: state.to_string(),
+            after: after.map(str::to_string),
+        });
+        let mut tasks = tokio::task::JoinSet::new();
+        let (accepted, mut connections) = mpsc::channel::<anyhow::Result<TcpStream>>(16);
+        for listener in self.listeners {
+            let accepted = accepted.clone();
+            tasks.spawn(async move {
+                loop {
+                    let next = listener
+                        .accept()
+                        .await
+                        .map(|(stream, _)| stream)
+                        .context("accepting the browser's connection");
+                    let failed = next.is_err();
+                    if accepted.send(next).await.is_err() || failed {
+                        return;
+                    }
+                }
+            });
         }
+        drop(accepted);
+        let outcome = loop {
+            tokio::select! {
+                redirect = redirects.recv() => match redirect {
+                    Some(redirect) => break Ok(redirect),
+                    None => break Err(anyhow!("the redirect listener stopped")),
+                },
+                stream = connections.recv() => match stream {
+                    Some(Ok(stream)) => {
+                        let (tls, expected, found) = (self.tls.clone(), expected.clone(), found.clone());
+                        tasks.spawn(async move {
+                            let redirect = match tls {
+                                Some(acceptor) => {
+                                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                                        Ok(Ok(tls)) => serve(tls, &expected).await,
+                                        _ => return,
+                                    }
+                                }
+                                None => serve(stream, &expected).await,
+                            };
+                            if let Ok(Some(redirect)) = redirect {
+                                let _ = found.send(redirect).await;
+                            }
+                        });
+                    }
+                    Some(Err(e)) => break Err(e),
+                    None => break Err(anyhow!("the redirect listener stopped")),
+                },
+            }
+        };
+        // Stopping the tasks closes the listeners and any other connection.
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        outcome
     }
+}
+
+/// The other loopback address on the same port: ::1 for 127.0.0.1 and back.
+fn pair_of(local: SocketAddr) -> Option<SocketAddr> {
+    match local.ip() {
+        IpAddr::V4(ip) if ip == Ipv4Addr::LOCALHOST => {
+            Some(SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port()))
+        }
+        IpAddr::V6(ip) if ip == Ipv6Addr::LOCALHOST => {
+            Some(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port()))
+        }
+        _ => None,
+    }
+}
+
+fn url_host(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(ip) => ip.to_string(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+    }
+}
+
+/// What ends the wait.
+struct Expected {
+    path: String,
+    state: String,
+    after: Option<String>,
 }
 
 const SUCCESS_PAGE: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Logged in</title></head>\
@@ -133,21 +236,15 @@ fn error_page(message: &str) -> String {
     )
 }
 
-/// Handles one connection: `Ok(Some)` for the redirect, `Ok(None)` for anything else.
+/// Handles one connection: `Ok(Some)` for the redirect with the expected
+/// state, `Ok(None)` for anything else (answered with a 404 or a 400 page).
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
-    path: &str,
-    after: Option<&str>,
+    expected: &Expected,
 ) -> anyhow::Result<Option<Redirect>> {
-    let mut buf = Vec::with_capacity(2048);
-    let mut chunk = [0u8; 2048];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if buf.len() > 32 * 1024 {
+    let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
+        Ok(Ok(Some(head))) => head,
+        Ok(Ok(None)) => {
             respond(
                 &mut stream,
                 "431 Request Header Fields Too Large",
@@ -158,8 +255,10 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             .await?;
             return Ok(None);
         }
-    }
-    let head = String::from_utf8_lossy(&buf);
+        Ok(Err(e)) => return Err(e.into()),
+        Err(_) => return Ok(None),
+    };
+    let head = String::from_utf8_lossy(&head);
     let request_line = head.lines().next().unwrap_or_default();
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
@@ -170,7 +269,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let is_redirect = method == "GET"
-        && url.path() == path
+        && url.path() == expected.path
         && params.iter().any(|(k, _)| k == "code" || k == "error");
     if !is_redirect {
         respond(
@@ -184,6 +283,20 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         return Ok(None);
     }
     let redirect = Redirect { params };
+    if redirect.get("state") != Some(expected.state.as_str()) {
+        respond(
+            &mut stream,
+            "400 Bad Request",
+            "text/html; charset=utf-8",
+            &error_page(
+                "this redirect does not belong to the login in progress (its state parameter differs); \
+                 the login is still waiting for the right one",
+            ),
+            None,
+        )
+        .await?;
+        return Ok(None);
+    }
     if let Some(error) = redirect.get("error") {
         let description = redirect.get("error_description").unwrap_or("");
         respond(
@@ -194,7 +307,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
             None,
         )
         .await?;
-    } else if let Some(location) = after {
+    } else if let Some(location) = &expected.after {
         respond(&mut stream, "302 Found", "text/plain", "", Some(location)).await?;
     } else {
         respond(
@@ -207,6 +320,23 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         .await?;
     }
     Ok(Some(redirect))
+}
+
+/// Reads up to the end of the request head; `Ok(None)` when it is too large.
+async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 2048];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > 32 * 1024 {
+            return Ok(None);
+        }
+    }
+    Ok(Some(buf))
 }
 
 async fn respond<S: AsyncWrite + Unpin>(
@@ -253,8 +383,11 @@ mod tests {
             .await
             .unwrap();
         let port = lb.port;
-        let server = tokio::spawn(lb.wait_for_redirect("/", None));
+        let server = tokio::spawn(lb.wait_for_redirect("/", "xyz", None));
         assert!(get(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
+        // Another state: a 400 page, and the wait goes on.
+        let page = get(port, "/?code=forged&state=other").await;
+        assert!(page.starts_with("HTTP/1.1 400"), "{page}");
         let page = get(port, "/?code=abc&state=xyz").await;
         assert!(page.contains("Logged in"), "{page}");
         let redirect = server.await.unwrap().unwrap();

@@ -15,9 +15,9 @@ pub const CLOCK_SKEW_SECS: i64 = 60;
 /// How we reach the provider (TLS trust, extra headers).
 #[derive(Debug, Clone, Default)]
 pub struct HttpSettings {
-    /// PEM files to trust besides the system roots.
+    /// PEM files to trust instead of the system roots.
     pub ca_files: Vec<std::path::PathBuf>,
-    /// Base64-encoded PEM blobs to trust.
+    /// Base64-encoded PEM blobs to trust (with the files, instead of the system roots).
     pub ca_data: Vec<String>,
     /// Skip certificate checks.
     pub insecure_skip_tls_verify: bool,
@@ -54,8 +54,8 @@ pub struct Discovery {
     pub token_endpoint_auth_methods_supported: Vec<String>,
 }
 
-/// A token endpoint answer.
-#[derive(Debug, Clone, Deserialize)]
+/// A token endpoint answer. Its `Debug` shows no token.
+#[derive(Clone, Deserialize)]
 pub struct TokenResponse {
     /// Access token.
     #[serde(default)]
@@ -69,6 +69,18 @@ pub struct TokenResponse {
     /// Access token lifetime.
     #[serde(default)]
     pub expires_in: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |t: &Option<String>| t.as_ref().map(|_| "<redacted>");
+        f.debug_struct("TokenResponse")
+            .field("access_token", &redacted(&self.access_token))
+            .field("id_token", &redacted(&self.id_token))
+            .field("refresh_token", &redacted(&self.refresh_token))
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 /// An OAuth error answer.
@@ -114,8 +126,8 @@ pub enum ProviderError {
     Protocol(String),
 }
 
-/// Device authorization response (RFC 8628 §3.2).
-#[derive(Debug, Clone, Deserialize)]
+/// Device authorization response (RFC 8628 §3.2). Its `Debug` shows no device code.
+#[derive(Clone, Deserialize)]
 pub struct DeviceAuthorization {
     /// For polling.
     pub device_code: String,
@@ -135,6 +147,18 @@ pub struct DeviceAuthorization {
     pub interval: Option<u64>,
 }
 
+impl std::fmt::Debug for DeviceAuthorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceAuthorization")
+            .field("device_code", &"<redacted>")
+            .field("user_code", &self.user_code)
+            .field("verification_uri", &self.verification_uri)
+            .field("expires_in", &self.expires_in)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
+}
+
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
@@ -149,8 +173,22 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     out
 }
 
-/// A connection to one provider.
-#[derive(Debug, Clone)]
+/// The error for a redirect answer, which is never followed.
+fn redirected(url: &str, what: &str, response: &reqwest::Response) -> ProviderError {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("nowhere");
+    ProviderError::Protocol(format!(
+        "{url} answered {what} with {} to {location}; redirects are not followed on requests \
+         that carry credentials: configure the provider's own URLs (check --oidc-issuer-url)",
+        response.status()
+    ))
+}
+
+/// A connection to one provider. Its `Debug` shows no client secret.
+#[derive(Clone)]
 pub struct Provider {
     http: reqwest::Client,
     issuer: String,
@@ -158,6 +196,19 @@ pub struct Provider {
     client_secret: Option<String>,
     /// The discovery document.
     pub discovery: Discovery,
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Provider")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// The certificates of a PEM bundle; an error when there is none (a file
@@ -180,7 +231,15 @@ pub fn http_client(settings: &HttpSettings) -> anyhow::Result<reqwest::Client> {
         // after 5 s): a device-code poll every 5 s or more must not reuse a
         // connection the provider is closing at that moment.
         .pool_idle_timeout(Duration::from_secs(4))
+        // Never follow a redirect: a 307 from the token endpoint would have
+        // the code, verifier, refresh token, password or client secret
+        // posted again to wherever it points.
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("kubectl-oidc_login/", env!("CARGO_PKG_VERSION")));
+    if !settings.ca_files.is_empty() || !settings.ca_data.is_empty() {
+        // As kubelogin and kubectl do: the given CAs replace the system's.
+        builder = builder.tls_built_in_root_certs(false);
+    }
     for file in &settings.ca_files {
         let pem = std::fs::read(file)
             .with_context(|| format!("reading --certificate-authority {}", file.display()))?;
@@ -244,6 +303,9 @@ impl Provider {
                 detail: error_chain(&e),
             })?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(redirected(&url, "the discovery request", &response));
+        }
         if !status.is_success() {
             return Err(ProviderError::Protocol(format!(
                 "the provider's discovery document {url} answered {status}; check --oidc-issuer-url"
@@ -340,6 +402,9 @@ impl Provider {
                     detail: error_chain(&e),
                 })?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(redirected(url, &format!("the {what}"), &response));
+        }
         let body = response
             .bytes()
             .await
@@ -423,6 +488,9 @@ impl Provider {
         if status.is_success() {
             return Ok(true);
         }
+        if status.is_redirection() {
+            return Err(redirected(&url, "the revocation request", &response));
+        }
         let body = response.bytes().await.unwrap_or_default();
         match serde_json::from_slice::<OAuthError>(&body) {
             Ok(error) => Err(ProviderError::OAuth {
@@ -483,5 +551,20 @@ impl Provider {
         )
         .map_err(|e| anyhow::anyhow!("the {what} from {} is not valid: {e}", self.issuer))?;
         Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_token() {
+        let response: TokenResponse = serde_json::from_str(
+            r#"{"access_token": "at-secret", "id_token": "id-secret", "refresh_token": "rt-secret"}"#,
+        )
+        .unwrap();
+        let text = format!("{response:?}");
+        assert!(!text.contains("secret"), "{text}");
     }
 }

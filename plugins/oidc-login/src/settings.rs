@@ -39,8 +39,9 @@ impl Grant {
     }
 }
 
-/// Everything a login needs.
-#[derive(Debug, Clone)]
+/// Everything a login needs. Its `Debug` shows neither the client secret
+/// nor the password.
+#[derive(Clone)]
 pub struct Settings {
     /// Issuer URL as given.
     pub issuer: String,
@@ -80,6 +81,36 @@ pub struct Settings {
     pub login_hint: Option<String>,
 }
 
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("scopes", &self.scopes)
+            .field("grant", &self.grant)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether the URL's host is this machine (`localhost`, 127.0.0.0/8, ::1).
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 impl Settings {
     /// Validates the flags.
     pub fn from_args(provider: &ProviderArgs, login: &LoginArgs) -> Result<Settings, KitError> {
@@ -98,6 +129,15 @@ impl Settings {
         if !matches!(parsed.scheme(), "https" | "http") {
             return Err(KitError::usage(format!(
                 "--oidc-issuer-url {issuer:?} must be an https:// URL"
+            )));
+        }
+        // Over plain HTTP anyone on the path could read the tokens and swap
+        // the provider's keys; only a provider on this machine is exempt.
+        if parsed.scheme() == "http" && !is_loopback_host(&parsed) {
+            return Err(KitError::usage(format!(
+                "--oidc-issuer-url {issuer:?} uses plain http:// to another machine, which would expose \
+                 the tokens on the network; use the provider's https:// URL (http:// is only accepted \
+                 for localhost, 127.0.0.1 or [::1])"
             )));
         }
         let client_id = provider
@@ -226,6 +266,19 @@ impl Settings {
             },
             login_hint: self.login_hint.clone().unwrap_or_default(),
             extra_params: self.extra_params.clone(),
+            insecure_skip_tls_verify: self.http.insecure_skip_tls_verify,
+            certificate_authorities: self
+                .http
+                .ca_files
+                .iter()
+                .map(|f| format!("file:{}", f.display()))
+                .chain(
+                    self.http
+                        .ca_data
+                        .iter()
+                        .map(|d| format!("data:{}", d.trim())),
+                )
+                .collect(),
         })
     }
 }
@@ -246,12 +299,52 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_shows_no_secret() {
+        let argv = [
+            "k",
+            "get-token",
+            "--oidc-issuer-url=https://i",
+            "--oidc-client-id=c",
+            "--oidc-client-secret=client-secret-value",
+            "--grant-type=password",
+            "--username=alice",
+            "--password=password-value",
+        ];
+        let Command::GetToken(a) = Cli::try_parse_from(argv).unwrap().command else {
+            unreachable!()
+        };
+        let s = Settings::from_args(&a.provider, &a.login).unwrap();
+        for text in [format!("{s:?}"), format!("{a:?}")] {
+            assert!(!text.contains("client-secret-value"), "{text}");
+            assert!(!text.contains("password-value"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+    }
+
+    #[test]
     fn mandatory_flags_are_named_in_the_error() {
         let err = settings(&["--oidc-client-id=c"]).unwrap_err();
         assert!(err.to_string().contains("--oidc-issuer-url"), "{err}");
         assert_eq!(err.exit_code(), 2);
         let err = settings(&["--oidc-issuer-url=https://i"]).unwrap_err();
         assert!(err.to_string().contains("--oidc-client-id"), "{err}");
+        let err = settings(&[
+            "--oidc-issuer-url=http://idp.example.com",
+            "--oidc-client-id=c",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("https://"), "{err}");
+        for loopback in [
+            "http://127.0.0.1:5556/dex",
+            "http://localhost:8080",
+            "http://[::1]:9000",
+        ] {
+            let issuer = format!("--oidc-issuer-url={loopback}");
+            assert!(
+                settings(&[&issuer, "--oidc-client-id=c"]).is_ok(),
+                "{loopback}"
+            );
+        }
         let err = settings(&["--oidc-issuer-url=ftp://i", "--oidc-client-id=c"]).unwrap_err();
         assert!(err.to_string().contains("https://"), "{err}");
     }

@@ -65,7 +65,7 @@ pub fn run(args: &WhoamiArgs) -> anyhow::Result<()> {
         issuer: claims.iss.clone(),
         audience: claims.audiences(),
         expires_at: exp.map(format_time),
-        expires_in_seconds: exp.map(|e| e - now),
+        expires_in_seconds: exp.map(|e| e.saturating_sub(now)),
         expired: exp.is_some_and(|e| e <= now),
         cache: match login.args.cache.token_cache_storage {
             cli::CacheStorage::Keyring => "keyring".to_string(),
@@ -81,14 +81,14 @@ pub fn run(args: &WhoamiArgs) -> anyhow::Result<()> {
                 (Some(e), true) => format!(
                     "expired {} ago ({})",
                     kubectl_kit::output::human_duration(std::time::Duration::from_secs(
-                        (now - e) as u64
+                        now.saturating_sub(e).max(0) as u64
                     )),
                     format_time(e)
                 ),
                 (Some(e), false) => format!(
                     "in {} ({})",
                     kubectl_kit::output::human_duration(std::time::Duration::from_secs(
-                        (e - now) as u64
+                        e.saturating_sub(now).max(0) as u64
                     )),
                     format_time(e)
                 ),

@@ -163,6 +163,7 @@ pub struct ProviderBuilder {
     interactive: bool,
     revocation: bool,
     keep_alive: Duration,
+    redirect_token: bool,
 }
 
 impl Default for ProviderBuilder {
@@ -179,6 +180,7 @@ impl Default for ProviderBuilder {
             interactive: false,
             revocation: true,
             keep_alive: DEFAULT_KEEP_ALIVE,
+            redirect_token: false,
         }
     }
 }
@@ -237,6 +239,13 @@ impl ProviderBuilder {
         self
     }
 
+    /// Discovery names a token endpoint that answers every request with a
+    /// `307` to `/test/redirect/target`; [`Stats::redirect_target`] counts
+    /// the requests that followed it there.
+    pub fn redirecting_token_endpoint(mut self) -> Self {
+        self.redirect_token = true;
+        self
+    }
     /// How long the fixture keeps an idle keep-alive connection open (5 s
     /// by default, Node's own default). The helper's clients drop theirs
     /// after half of it; see [`OidcProvider::client_idle_timeout`].
@@ -259,6 +268,10 @@ pub struct Stats {
     /// TCP connections accepted (TLS connections once their handshake is done).
     #[serde(default)]
     pub connections: u64,
+    /// Requests that reached `/test/redirect/target` (following the
+    /// redirect of [`ProviderBuilder::redirecting_token_endpoint`]).
+    #[serde(default)]
+    pub redirect_target: u64,
     /// Requests by `METHOD /path` (interaction ids replaced by `*`).
     pub routes: BTreeMap<String, u64>,
     /// Token endpoint requests by `grant_type`, successful or not.
@@ -465,6 +478,10 @@ impl OidcProvider {
                 if options.device_slow_down { "1" } else { "0" },
             )
             .env("FIXTURE_EXIT_ON_STDIN_EOF", "1")
+            .env(
+                "FIXTURE_REDIRECT_TOKEN",
+                if options.redirect_token { "1" } else { "0" },
+            )
             .env(
                 "FIXTURE_KEEP_ALIVE_MS",
                 options.keep_alive.as_millis().max(1).to_string(),
