@@ -1326,8 +1326,7 @@ mod tests {
     fn one_pass_document_builder_matches_the_event_model() {
         let f = IndexFields::new();
         let mut inputs: Vec<String> = Vec::new();
-        let dir =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/audit/falco_k8s_audit");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/audit/falco_k8s_audit");
         if let Ok(rd) = std::fs::read_dir(&dir) {
             for e in rd.flatten() {
                 let text = std::fs::read_to_string(e.path()).unwrap_or_default();

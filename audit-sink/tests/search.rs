@@ -1,4 +1,4 @@
-//! Replays the real audit events of ../shared/data/audit and generated ones
+//! Replays the real audit events of testdata/audit and generated ones
 //! through the webhook endpoint, then queries them back by every field.
 
 mod common;

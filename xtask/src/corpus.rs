@@ -1,6 +1,6 @@
 //! `cargo xtask corpus`: a deterministic audit-log corpus (JSON lines, as the
 //! apiserver's log backend writes them) built from the real events in
-//! `../shared/data/audit`, for benchmarks and soak runs.
+//! `testdata/audit`, for benchmarks and soak runs.
 //!
 //! Each real event becomes a template: the values that differ from one request
 //! to the next (user, namespace, object name, source IPs, auditID, timestamps,
@@ -391,9 +391,9 @@ pub struct Templates {
     pub skipped: Vec<String>,
 }
 
-/// The directory of real events next to the repository: `../shared/data/audit`.
+/// The directory of real events in the repository: `testdata/audit`.
 pub fn default_data_dir(ws: &Workspace) -> PathBuf {
-    ws.root.join("../shared/data/audit")
+    ws.root.join("testdata/audit")
 }
 
 /// Reads every `*.json`/`*.jsonl` file under `dir` (sorted, recursively) and
@@ -978,7 +978,7 @@ pub struct Args {
     /// Time span the events cover (e.g. `7d`, `36h`).
     #[arg(long, value_name = "DURATION", default_value = "7d")]
     pub span: String,
-    /// Directory of real audit events to multiply (default: ../shared/data/audit).
+    /// Directory of real audit events to multiply (default: testdata/audit).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }

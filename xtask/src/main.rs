@@ -98,7 +98,7 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Write a deterministic audit-log corpus (JSON lines) from the real events in ../shared/data/audit.
+    /// Write a deterministic audit-log corpus (JSON lines) from the real events in testdata/audit.
     Corpus(corpus::Args),
     /// Run the benchmarks reported in BENCHMARKS.md.
     Bench(bench::Args),

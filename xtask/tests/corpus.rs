@@ -1,6 +1,6 @@
 //! `cargo xtask corpus`: the same seed gives byte-identical files, another seed
 //! a different one, and every line is an audit event the sink accepts, built
-//! from the real events of `../shared/data/audit`.
+//! from the real events of `testdata/audit`.
 
 mod common;
 

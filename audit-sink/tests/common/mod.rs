@@ -80,9 +80,9 @@ impl Drop for SinkProc {
     }
 }
 
-/// Every line of the real audit events in ../shared/data/audit, by file name.
+/// Every line of the real audit events in testdata/audit, by file name.
 pub fn real_event_lines() -> Vec<(String, String)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/audit/falco_k8s_audit");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/audit/falco_k8s_audit");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())

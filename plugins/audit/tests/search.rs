@@ -1,5 +1,5 @@
 //! `search`, `stats` and `who` against a real `audit-sink` seeded with the
-//! captured events in `../shared/data/audit/`, in every output format.
+//! captured events in `testdata/audit/`, in every output format.
 
 mod common;
 

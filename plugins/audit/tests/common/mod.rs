@@ -1,6 +1,6 @@
 //! What the integration tests share: the real `audit-sink` binary started on
 //! a free loopback port with its own data directory, the seed events from
-//! `../shared/data/audit/`, a small HTTP client to post events, and table
+//! `testdata/audit/`, a small HTTP client to post events, and table
 //! normalisation for snapshots.
 
 #![allow(dead_code)]
@@ -22,12 +22,12 @@ pub fn repo_root() -> PathBuf {
         .expect("the workspace root exists")
 }
 
-/// `../shared/data/audit` next to the repository (as in CI), holding the captured events.
+/// `testdata/audit` in the repository, holding the captured events.
 pub fn seed_dir() -> PathBuf {
-    let dir = repo_root().join("../shared/data/audit/falco_k8s_audit");
+    let dir = repo_root().join("testdata/audit/falco_k8s_audit");
     assert!(
         dir.is_dir(),
-        "the seed events are missing: expected {} (../shared/data/audit beside the repository)",
+        "the seed events are missing: expected {} (testdata/audit in the repository)",
         dir.display()
     );
     dir
