@@ -42,19 +42,12 @@ fn line_has_anywhere(line: &str, term: &str) -> bool {
     words(term).iter().all(|w| have.contains(w))
 }
 
-/// The real events: `testdata/audit` in the repository, else
-/// `../shared/data/audit` beside it.
+/// The real events of `testdata/audit` in the repository.
 fn real_lines() -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = [
-        root.join("testdata/audit/falco_k8s_audit"),
-        root.join("../shared/data/audit/falco_k8s_audit"),
-    ]
-    .into_iter()
-    .find(|d| d.is_dir())
-    .expect("the real audit events: testdata/audit or ../shared/data/audit");
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/audit/falco_k8s_audit");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
+        .unwrap_or_else(|e| panic!("the real audit events in {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
