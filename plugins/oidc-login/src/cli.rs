@@ -15,15 +15,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     long_about = None,
 )]
 pub struct Cli {
+    /// `None`: the root command alone (kubelogin's standalone mode).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run as a kubectl exec credential plugin: print an ExecCredential with a valid token
+    // As pflag: a repeated single-value flag keeps its last value.
+    #[command(args_override_self = true)]
     GetToken(Box<GetTokenArgs>),
     /// Log in once and print the kubeconfig and kube-apiserver settings for this provider
+    #[command(args_override_self = true)]
     Setup(Box<SetupArgs>),
     /// Show who the cached token of the current context says you are
     Whoami(WhoamiArgs),
@@ -33,6 +37,8 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Print a shell completion script
     Completion(kubectl_kit::completion::CompletionArgs),
+    /// Print the version
+    Version,
 }
 
 /// The grant types kubelogin knows (`--grant-type`).
@@ -94,7 +100,7 @@ pub struct ProviderArgs {
     #[arg(long = "oidc-extra-scope", value_name = "SCOPE", value_delimiter = ',')]
     pub extra_scopes: Vec<String>,
     /// Instead of using the id_token, use the access_token to authenticate to Kubernetes
-    #[arg(long = "oidc-use-access-token")]
+    #[arg(long = "oidc-use-access-token", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = parse_pflag_bool, action = clap::ArgAction::Set)]
     pub use_access_token: bool,
     /// HTTP headers to send with requests to the provider, KEY=VALUE (repeatable, comma-separated)
     #[arg(
@@ -107,7 +113,7 @@ pub struct ProviderArgs {
     #[arg(long = "oidc-pkce-method", value_enum, default_value = "auto")]
     pub pkce_method: PkceMethod,
     /// Deprecated: same as --oidc-pkce-method=S256
-    #[arg(long = "oidc-use-pkce", hide = true)]
+    #[arg(long = "oidc-use-pkce", hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = parse_pflag_bool, action = clap::ArgAction::Set)]
     pub use_pkce: bool,
     /// Path to a cert file for the certificate authority (repeatable)
     #[arg(long = "certificate-authority", value_name = "FILE")]
@@ -116,13 +122,13 @@ pub struct ProviderArgs {
     #[arg(long = "certificate-authority-data", value_name = "BASE64")]
     pub certificate_authority_data: Vec<String>,
     /// [SECURITY RISK] If set, the provider's certificate is not checked
-    #[arg(long = "insecure-skip-tls-verify")]
+    #[arg(long = "insecure-skip-tls-verify", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = parse_pflag_bool, action = clap::ArgAction::Set)]
     pub insecure_skip_tls_verify: bool,
     /// Accepted for kubelogin compatibility; TLS renegotiation is never used (rustls has none)
-    #[arg(long = "tls-renegotiation-once", hide = true)]
+    #[arg(long = "tls-renegotiation-once", hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = parse_pflag_bool, action = clap::ArgAction::Set)]
     pub tls_renegotiation_once: bool,
     /// Accepted for kubelogin compatibility; TLS renegotiation is never used (rustls has none)
-    #[arg(long = "tls-renegotiation-freely", hide = true)]
+    #[arg(long = "tls-renegotiation-freely", hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = parse_pflag_bool, action = clap::ArgAction::Set)]
     pub tls_renegotiation_freely: bool,
 }
 
@@ -141,7 +147,7 @@ pub struct LoginArgs {
     )]
     pub listen_address: Vec<String>,
     /// [authcode, device-code] Do not open the browser automatically
-    #[arg(long = "skip-open-browser")]
+    #[arg(long = "skip-open-browser", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = parse_pflag_bool, action = clap::ArgAction::Set)]
     pub skip_open_browser: bool,
     /// [authcode, device-code] Command to open the browser (may include arguments; the URL is appended)
     #[arg(long = "browser-command", value_name = "COMMAND")]
@@ -201,7 +207,7 @@ pub struct GetTokenArgs {
     #[command(flatten)]
     pub cache: CacheArgs,
     /// If set, refresh the token regardless of its expiration time
-    #[arg(long = "force-refresh")]
+    #[arg(long = "force-refresh", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = parse_pflag_bool, action = clap::ArgAction::Set)]
     pub force_refresh: bool,
     /// Refresh a token this long before it expires (e.g. 30s, 1m, 2m30s)
     #[arg(long = "token-refresh-margin", value_name = "DURATION", default_value = "1m", value_parser = parse_duration)]
@@ -210,11 +216,47 @@ pub struct GetTokenArgs {
     #[arg(long = "token-cache-lock-timeout", value_name = "DURATION", default_value = "4m", value_parser = parse_duration)]
     pub token_cache_lock_timeout: Duration,
     /// [authcode, device-code] When kubectl runs the plugin non-interactively (exec interactiveMode Never, no terminal), fail instead of opening a browser
-    #[arg(long = "no-browser-when-non-interactive")]
+    #[arg(long = "no-browser-when-non-interactive", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = parse_pflag_bool, action = clap::ArgAction::Set)]
     pub no_browser_when_non_interactive: bool,
     /// Log verbosity (accepted for kubelogin compatibility; 1 or more prints progress to stderr)
     #[arg(short = 'v', long = "v", value_name = "LEVEL", default_value_t = 0)]
     pub verbosity: u8,
+    #[command(flatten)]
+    pub klog: KlogArgs,
+}
+
+/// kubelogin's klog flags: accepted so that its kubeconfigs work unchanged.
+/// Logs always go to stderr (so the log file settings are ignored); `-v`
+/// is the verbosity.
+#[derive(Debug, Clone, Args)]
+pub struct KlogArgs {
+    /// Accepted for kubelogin compatibility; logs always go to stderr
+    #[arg(long = "logtostderr", hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_pflag_bool)]
+    pub logtostderr: Option<bool>,
+    /// Accepted for kubelogin compatibility; logs always go to stderr
+    #[arg(long = "alsologtostderr", hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_pflag_bool)]
+    pub alsologtostderr: Option<bool>,
+    /// Accepted for kubelogin compatibility; ignored (logs go to stderr)
+    #[arg(long = "log_dir", hide = true, value_name = "DIR")]
+    pub log_dir: Option<String>,
+    /// Accepted for kubelogin compatibility; ignored (logs go to stderr)
+    #[arg(long = "log_file", hide = true, value_name = "FILE")]
+    pub log_file: Option<String>,
+    /// Accepted for kubelogin compatibility; ignored
+    #[arg(long = "vmodule", hide = true, value_name = "PATTERN=N,...")]
+    pub vmodule: Option<String>,
+}
+
+/// A boolean flag's value as pflag (Go's strconv.ParseBool) reads it:
+/// `--flag`, `--flag=true|false`, `=1|0`, `=t|f`, `=TRUE|FALSE`, `=True|False`.
+pub fn parse_pflag_bool(value: &str) -> Result<bool, String> {
+    match value {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        other => Err(format!(
+            "{other:?} is not a boolean: use true or false (or 1, 0, t, f)"
+        )),
+    }
 }
 
 /// Flags of `setup`.
@@ -227,6 +269,8 @@ pub struct SetupArgs {
     /// Log verbosity
     #[arg(short = 'v', long = "v", value_name = "LEVEL", default_value_t = 0)]
     pub verbosity: u8,
+    #[command(flatten)]
+    pub klog: KlogArgs,
 }
 
 /// Flags of `whoami`.
@@ -422,7 +466,7 @@ mod tests {
             "--oidc-auth-request-extra-params=prompt=consent,ttl=1",
         ])
         .unwrap();
-        let Command::GetToken(args) = cli.command else {
+        let Some(Command::GetToken(args)) = cli.command else {
             panic!("get-token")
         };
         assert_eq!(args.provider.extra_scopes, ["email", "profile", "groups"]);
@@ -440,7 +484,7 @@ mod tests {
     #[test]
     fn default_listen_addresses_are_kubeloginss() {
         let cli = Cli::try_parse_from(["k", "get-token"]).unwrap();
-        let Command::GetToken(args) = cli.command else {
+        let Some(Command::GetToken(args)) = cli.command else {
             panic!("get-token")
         };
         assert_eq!(
@@ -448,6 +492,81 @@ mod tests {
             ["127.0.0.1:8000", "127.0.0.1:18000"]
         );
         assert_eq!(args.login.grant_type, GrantType::Auto);
+    }
+
+    fn get_token(args: &[&str]) -> Box<GetTokenArgs> {
+        let mut argv = vec!["k", "get-token"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Some(Command::GetToken(args)) => args,
+            _ => panic!("get-token"),
+        }
+    }
+
+    #[test]
+    fn boolean_flags_take_pflag_values() {
+        assert!(
+            get_token(&["--insecure-skip-tls-verify"])
+                .provider
+                .insecure_skip_tls_verify
+        );
+        assert!(
+            get_token(&["--insecure-skip-tls-verify=true"])
+                .provider
+                .insecure_skip_tls_verify
+        );
+        assert!(
+            !get_token(&["--insecure-skip-tls-verify=false"])
+                .provider
+                .insecure_skip_tls_verify
+        );
+        assert!(
+            get_token(&["--skip-open-browser=1"])
+                .login
+                .skip_open_browser
+        );
+        assert!(!get_token(&["--force-refresh=False"]).force_refresh);
+        assert!(!get_token(&[]).provider.use_access_token);
+        // A bare boolean flag does not swallow the next argument.
+        let args = get_token(&["--oidc-use-access-token", "--oidc-client-id=c"]);
+        assert!(args.provider.use_access_token);
+        assert_eq!(args.provider.client_id.as_deref(), Some("c"));
+        let err = Cli::try_parse_from(["k", "get-token", "--force-refresh=yes"]).unwrap_err();
+        assert!(err.to_string().contains("not a boolean"), "{err}");
+    }
+
+    #[test]
+    fn a_repeated_flag_keeps_its_last_value() {
+        let args = get_token(&[
+            "--oidc-client-id=first",
+            "--oidc-client-id=second",
+            "--grant-type=password",
+            "--grant-type=authcode",
+            "--oidc-extra-scope=email",
+            "--oidc-extra-scope=groups",
+        ]);
+        assert_eq!(args.provider.client_id.as_deref(), Some("second"));
+        assert_eq!(args.login.grant_type, GrantType::Authcode);
+        assert_eq!(
+            args.provider.extra_scopes,
+            ["email", "groups"],
+            "lists still add up"
+        );
+    }
+
+    #[test]
+    fn klog_flags_are_accepted() {
+        let args = get_token(&[
+            "--logtostderr=true",
+            "--alsologtostderr",
+            "--log_dir=/tmp/logs",
+            "--log_file=/tmp/log",
+            "--vmodule=foo=2",
+            "-v1",
+        ]);
+        assert_eq!(args.verbosity, 1);
+        assert_eq!(args.klog.logtostderr, Some(true));
+        assert_eq!(args.klog.log_dir.as_deref(), Some("/tmp/logs"));
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn resolve(kube: &kubectl_kit::KubeFlags) -> anyhow::Result<ContextLogin> {
             e.to_string().lines().next().unwrap_or_default()
         )
     })?;
-    let Command::GetToken(args) = cli.command else {
+    let Some(Command::GetToken(args)) = cli.command else {
         bail!("internal error: get-token flags did not parse as get-token");
     };
     Ok(ContextLogin {

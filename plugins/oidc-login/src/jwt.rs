@@ -51,14 +51,14 @@ pub struct Claims {
     /// Authorized party.
     #[serde(default)]
     pub azp: Option<String>,
-    /// Expiry (Unix seconds).
-    #[serde(default)]
+    /// Expiry (Unix seconds; a fractional value is rounded down).
+    #[serde(default, deserialize_with = "numeric_date")]
     pub exp: Option<i64>,
-    /// Issued at (Unix seconds).
-    #[serde(default)]
+    /// Issued at (Unix seconds; a fractional value is rounded down).
+    #[serde(default, deserialize_with = "numeric_date")]
     pub iat: Option<i64>,
-    /// Not before.
-    #[serde(default)]
+    /// Not before (Unix seconds; a fractional value is rounded down).
+    #[serde(default, deserialize_with = "numeric_date")]
     pub nbf: Option<i64>,
     /// Nonce from the authorization request.
     #[serde(default)]
@@ -69,6 +69,22 @@ pub struct Claims {
     /// Groups (usually an array of strings).
     #[serde(default)]
     pub groups: Option<Value>,
+}
+
+/// A JWT NumericDate (RFC 7519 §2): seconds, which may be fractional
+/// (some providers write `1700000000.5`). Rounded down; values out of
+/// range saturate.
+fn numeric_date<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error as _;
+    match Option::<serde_json::Number>::deserialize(de)? {
+        None => Ok(None),
+        Some(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(Some(i)),
+            // `as` saturates at the i64 bounds.
+            (None, Some(f)) if f.is_finite() => Ok(Some(f.floor() as i64)),
+            _ => Err(D::Error::custom(format!("{n} is not a date in seconds"))),
+        },
+    }
 }
 
 impl Claims {
@@ -165,8 +181,18 @@ pub struct Jwk {
 /// A JSON Web Key Set.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Jwks {
-    /// The keys.
+    /// The keys this client can read; a key it cannot (another key type's
+    /// fields, a private extension) is left out instead of failing the set.
+    #[serde(deserialize_with = "usable_keys")]
     pub keys: Vec<Jwk>,
+}
+
+fn usable_keys<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<Jwk>, D::Error> {
+    let keys = Vec::<Value>::deserialize(de)?;
+    Ok(keys
+        .into_iter()
+        .filter_map(|key| serde_json::from_value(key).ok())
+        .collect())
 }
 
 /// Algorithms this plugin can verify.
@@ -292,12 +318,17 @@ pub fn verify_signature(token: &str, jwks: &Jwks, allowed: &[String]) -> Result<
     if candidates.is_empty() {
         return Err(JwtError::NoKey(header.kid));
     }
+    // A key that cannot be used (bad base64, missing fields) does not stop
+    // the others from being tried; its error is reported if none verifies.
+    let mut unusable = None;
     for jwk in candidates {
-        if verify_with(jwk, alg, message, &signature)? {
-            return decode_claims(token);
+        match verify_with(jwk, alg, message, &signature) {
+            Ok(true) => return decode_claims(token),
+            Ok(false) => {}
+            Err(e) => unusable = Some(e),
         }
     }
-    Err(JwtError::BadSignature)
+    Err(unusable.unwrap_or(JwtError::BadSignature))
 }
 
 /// What the OpenID Connect claim checks expect.
@@ -481,6 +512,37 @@ mod tests {
             verify_signature(&token, &jwks, &["RS256".to_string()]),
             Err(JwtError::Algorithm { .. })
         ));
+    }
+
+    #[test]
+    fn a_jwks_with_an_unusable_key_still_verifies_with_the_others() {
+        let (token, jwk) = sign_es256(&claims(), "k1");
+        let good = serde_json::json!({
+            "kty": "EC", "kid": "k1", "crv": "P-256", "x": jwk.x, "y": jwk.y,
+        });
+        let jwks: Jwks = serde_json::from_value(serde_json::json!({"keys": [
+            // Same kid, but its coordinates are not base64url.
+            {"kty": "EC", "kid": "k1", "crv": "P-256", "x": "!!", "y": "!!"},
+            // Not a key this client can read at all.
+            {"kty": 7, "kid": ["odd"]},
+            good,
+        ]}))
+        .unwrap();
+        assert_eq!(jwks.keys.len(), 2);
+        let c = verify_signature(&token, &jwks, &["ES256".into()]).unwrap();
+        assert_eq!(c.sub.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn fractional_claim_times_are_read() {
+        let c = decode_claims(&format!(
+            "x.{}.y",
+            b64(br#"{"exp":1700000000.75,"iat":1699999000.2,"nbf":1e9}"#)
+        ))
+        .unwrap();
+        assert_eq!(c.exp, Some(1_700_000_000));
+        assert_eq!(c.iat, Some(1_699_999_000));
+        assert_eq!(c.nbf, Some(1_000_000_000));
     }
 
     #[test]

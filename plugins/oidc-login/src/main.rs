@@ -48,7 +48,21 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    kubectl_kit::run_sync(|| match &cli.command {
+    let Some(command) = &cli.command else {
+        eprintln!(
+            "kubectl oidc-login needs a command. kubectl runs `kubectl oidc-login get-token ...` from \
+             the exec section of your kubeconfig; to write that section, run \
+             `kubectl oidc-login setup --oidc-issuer-url=ISSUER --oidc-client-id=ID`. kubelogin's \
+             standalone mode (writing a token into the kubeconfig) is not supported: the exec \
+             plugin refreshes tokens itself. See `kubectl oidc-login --help`."
+        );
+        return ExitCode::from(kubectl_kit::EXIT_USAGE);
+    };
+    kubectl_kit::run_sync(|| match command {
+        Command::Version => {
+            println!("kubectl-oidc_login version v{}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
         Command::GetToken(args) => get_token::run(args),
         Command::Setup(args) => {
             let raw: Vec<String> = std::env::args()

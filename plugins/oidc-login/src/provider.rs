@@ -66,8 +66,9 @@ pub struct TokenResponse {
     /// Refresh token.
     #[serde(default)]
     pub refresh_token: Option<String>,
-    /// Access token lifetime.
-    #[serde(default)]
+    /// Access token lifetime in seconds: a number, or a string holding one
+    /// (Azure AD v1 sends `"3599"`).
+    #[serde(default, deserialize_with = "lenient_seconds")]
     pub expires_in: Option<i64>,
 }
 
@@ -80,6 +81,32 @@ impl std::fmt::Debug for TokenResponse {
             .field("refresh_token", &redacted(&self.refresh_token))
             .field("expires_in", &self.expires_in)
             .finish()
+    }
+}
+
+fn lenient_seconds<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error as _;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Seconds {
+        Number(serde_json::Number),
+        Text(String),
+    }
+    let number = |text: &str| -> Option<i64> {
+        let f: f64 = text.trim().parse().ok()?;
+        // `as` saturates at the i64 bounds.
+        f.is_finite().then(|| f.floor() as i64)
+    };
+    match Option::<Seconds>::deserialize(de)? {
+        None => Ok(None),
+        Some(Seconds::Number(n)) => n
+            .as_i64()
+            .or_else(|| number(&n.to_string()))
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("expires_in {n} is not a number of seconds"))),
+        Some(Seconds::Text(t)) => number(&t).map(Some).ok_or_else(|| {
+            D::Error::custom(format!("expires_in {t:?} is not a number of seconds"))
+        }),
     }
 }
 
@@ -557,6 +584,17 @@ impl Provider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expires_in_may_be_a_string_or_fractional() {
+        let parse = |json: &str| serde_json::from_str::<TokenResponse>(json).map(|t| t.expires_in);
+        assert_eq!(parse(r#"{"expires_in": 3599}"#).unwrap(), Some(3599));
+        assert_eq!(parse(r#"{"expires_in": "3599"}"#).unwrap(), Some(3599));
+        assert_eq!(parse(r#"{"expires_in": 3599.9}"#).unwrap(), Some(3599));
+        assert_eq!(parse(r#"{}"#).unwrap(), None);
+        assert_eq!(parse(r#"{"expires_in": null}"#).unwrap(), None);
+        assert!(parse(r#"{"expires_in": "soon"}"#).is_err());
+    }
 
     #[test]
     fn debug_output_shows_no_token() {

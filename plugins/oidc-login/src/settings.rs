@@ -292,7 +292,7 @@ mod tests {
     fn settings(args: &[&str]) -> Result<Settings, KitError> {
         let mut argv = vec!["k", "get-token"];
         argv.extend_from_slice(args);
-        let Command::GetToken(a) = Cli::try_parse_from(argv).unwrap().command else {
+        let Some(Command::GetToken(a)) = Cli::try_parse_from(argv).unwrap().command else {
             unreachable!()
         };
         Settings::from_args(&a.provider, &a.login)
@@ -310,7 +310,7 @@ mod tests {
             "--username=alice",
             "--password=password-value",
         ];
-        let Command::GetToken(a) = Cli::try_parse_from(argv).unwrap().command else {
+        let Some(Command::GetToken(a)) = Cli::try_parse_from(argv).unwrap().command else {
             unreachable!()
         };
         let s = Settings::from_args(&a.provider, &a.login).unwrap();

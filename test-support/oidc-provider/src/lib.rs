@@ -164,6 +164,8 @@ pub struct ProviderBuilder {
     revocation: bool,
     keep_alive: Duration,
     redirect_token: bool,
+    string_expires_in: bool,
+    jwks_unusable_key: bool,
 }
 
 impl Default for ProviderBuilder {
@@ -181,6 +183,8 @@ impl Default for ProviderBuilder {
             revocation: true,
             keep_alive: DEFAULT_KEEP_ALIVE,
             redirect_token: false,
+            string_expires_in: false,
+            jwks_unusable_key: false,
         }
     }
 }
@@ -244,6 +248,19 @@ impl ProviderBuilder {
     /// the requests that followed it there.
     pub fn redirecting_token_endpoint(mut self) -> Self {
         self.redirect_token = true;
+        self
+    }
+    /// Token responses carry `expires_in` as a string (`"600"`), as Azure
+    /// AD v1 does.
+    pub fn string_expires_in(mut self) -> Self {
+        self.string_expires_in = true;
+        self
+    }
+    /// The JWKS starts with two keys no client can use: one with the
+    /// signing key's `kid` but a broken modulus or curve point, one that is
+    /// not a valid JWK. The real keys follow.
+    pub fn jwks_with_unusable_keys(mut self) -> Self {
+        self.jwks_unusable_key = true;
         self
     }
     /// How long the fixture keeps an idle keep-alive connection open (5 s
@@ -481,6 +498,14 @@ impl OidcProvider {
             .env(
                 "FIXTURE_REDIRECT_TOKEN",
                 if options.redirect_token { "1" } else { "0" },
+            )
+            .env(
+                "FIXTURE_STRING_EXPIRES_IN",
+                if options.string_expires_in { "1" } else { "0" },
+            )
+            .env(
+                "FIXTURE_JWKS_UNUSABLE_KEY",
+                if options.jwks_unusable_key { "1" } else { "0" },
             )
             .env(
                 "FIXTURE_KEEP_ALIVE_MS",
