@@ -7,8 +7,10 @@
 //! ([`time`]) that turn `--since 1h` or an RFC 3339 string into an instant.
 //! The cloud [`envelope`] adapters (EKS, GKE, AKS exports → events) and the
 //! one reader of audit log files ([`logfile`]) live here too, so that both
-//! imports read the same inputs the same way. It deliberately depends on
-//! nothing heavier than serde, jiff, base64 and flate2, so a command-line
+//! imports read the same inputs the same way, and so does the [`redact`]ion
+//! of Secret data and tokens that every ingest path applies before storing
+//! an event. It deliberately depends on nothing heavier than serde, jiff,
+//! base64, flate2 and sha2, so a command-line
 //! client can link it without pulling in an index or a server.
 
 pub mod api;
@@ -17,6 +19,7 @@ pub mod event;
 pub mod fields;
 pub mod logfile;
 pub mod query;
+pub mod redact;
 pub mod time;
 
 pub use api::{ErrorBody, SearchResponse, StatsResponse};

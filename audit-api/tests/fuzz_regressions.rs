@@ -44,3 +44,8 @@ fn event_list_inputs() {
 fn query_inputs() {
     replay("query", fuzz_checks::query);
 }
+
+#[test]
+fn redaction_inputs() {
+    replay("redaction", fuzz_checks::redaction);
+}

@@ -142,3 +142,156 @@ fn free_text_is_a_phrase(q: &Query) {
         );
     }
 }
+
+/// Bytes read one at a time to decide the shape of a generated event.
+struct Choices<'a> {
+    data: &'a [u8],
+    pos: usize,
+    secrets: usize,
+}
+
+impl Choices<'_> {
+    fn next(&mut self, n: u8) -> u8 {
+        let b = self.data.get(self.pos).copied().unwrap_or(0);
+        self.pos += 1;
+        b % n
+    }
+
+    /// A fresh secret value: letters only this generator writes.
+    fn secret(&mut self) -> serde_json::Value {
+        self.secrets += 1;
+        serde_json::Value::String(format!("QQSECRETVALUEQQ{}", self.secrets))
+    }
+
+    /// A Secret's `data`/`stringData` map with 0–2 keys.
+    fn data_map(&mut self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        for i in 0..self.next(3) {
+            m.insert(format!("key{i}"), self.secret());
+        }
+        serde_json::Value::Object(m)
+    }
+
+    /// A Secret object, maybe with a last-applied annotation holding another.
+    fn secret_object(&mut self, depth: u8) -> serde_json::Value {
+        let mut o =
+            serde_json::json!({"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "s"}});
+        if self.next(2) == 0 {
+            o["data"] = self.data_map();
+        }
+        if self.next(2) == 0 {
+            o["stringData"] = self.data_map();
+        }
+        if depth < 2 && self.next(2) == 0 {
+            let inner = self.secret_object(depth + 1).to_string();
+            o["metadata"]["annotations"] =
+                serde_json::json!({ audit_api::redact::LAST_APPLIED: inner });
+        }
+        o
+    }
+
+    /// What a request or response about secrets may carry.
+    fn secret_body(&mut self, depth: u8) -> serde_json::Value {
+        match self.next(if depth < 2 { 8 } else { 4 }) {
+            0 => self.secret_object(depth),
+            1 => serde_json::json!({"data": self.data_map(), "stringData": self.data_map()}),
+            2 => {
+                let path = ["/data/key0", "/data", "/stringData/key1", "", "/stringData"]
+                    [self.next(5) as usize];
+                // The value fits the path: a whole object at the root,
+                // a map or a value below it.
+                let value = match (path, self.next(2)) {
+                    ("", _) => self.secret_object(depth),
+                    (_, 0) => self.secret(),
+                    _ => self.data_map(),
+                };
+                serde_json::json!([{"op": "add", "path": path, "value": value},
+                                   {"op": "test", "path": "/metadata/name", "value": "s"}])
+            }
+            3 => {
+                let inner = self.secret_object(depth).to_string();
+                serde_json::json!([{"op": "replace",
+                    "path": "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration",
+                    "value": inner}])
+            }
+            4 => {
+                let items: Vec<_> = (0..self.next(3))
+                    .map(|_| self.secret_object(depth))
+                    .collect();
+                serde_json::json!({"kind": "SecretList", "items": items})
+            }
+            5 => serde_json::Value::String(self.secret_body(depth + 1).to_string()),
+            6 => serde_json::json!({"spec": {"nested": [self.secret_body(depth + 1)]}}),
+            _ => serde_json::json!({"kind": "Status", "details": {"data": self.data_map()}}),
+        }
+    }
+}
+
+fn redactor() -> &'static audit_api::redact::Redactor {
+    static R: OnceLock<audit_api::redact::Redactor> = OnceLock::new();
+    R.get_or_init(|| audit_api::redact::Redactor::new(true, vec![], b"fuzz key"))
+}
+
+/// Redaction (`audit_api::redact`), as every ingest path runs it.
+///
+/// The input decides the shape of an event holding Secret data and tokens
+/// in every position the apiserver writes them (Secrets, lists, merge and
+/// JSON patches, patch bodies as strings, last-applied annotations,
+/// TokenRequest/TokenReview, Secrets inside other answers, escaped kinds);
+/// after redaction no byte of a secret value is left and the result is JSON
+/// (that key names are kept is asserted by the unit and sink tests). The raw input is also redacted as an event
+/// and as a dead letter: no panic, and anything changed is JSON or withheld.
+pub fn redaction(data: &[u8]) {
+    let _ = redactor().redact_event(data);
+    let _ = redactor().redact_rejected(data);
+
+    let mut c = Choices {
+        data,
+        pos: 0,
+        secrets: 0,
+    };
+    let (resource, subresource, group, req, resp) = match c.next(5) {
+        0 | 1 => ("secrets", "", "", c.secret_body(0), c.secret_body(0)),
+        2 => (
+            "serviceaccounts",
+            "token",
+            "",
+            serde_json::json!({"kind": "TokenRequest", "spec": {"audiences": ["a"]}}),
+            serde_json::json!({"kind": "TokenRequest", "status": {"token": c.secret(), "expirationTimestamp": "2024-01-01T00:00:00Z"}}),
+        ),
+        3 => (
+            "tokenreviews",
+            "",
+            "authentication.k8s.io",
+            serde_json::json!({"kind": "TokenReview", "spec": {"token": c.secret()}}),
+            serde_json::json!({"kind": "TokenReview", "spec": {"token": c.secret()}, "status": {"authenticated": true}}),
+        ),
+        _ => (
+            "things",
+            "",
+            "example.com",
+            serde_json::json!({"kind": "List", "items": [c.secret_object(0)]}),
+            serde_json::json!({"kind": "List", "items": [{"kind": "TokenReview", "spec": {"token": c.secret()}}]}),
+        ),
+    };
+    let event = serde_json::json!({
+        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
+        "auditID": "a", "stage": "ResponseComplete", "verb": "patch", "requestURI": "/x",
+        "user": {"username": "u"},
+        "objectRef": {"resource": resource, "subresource": subresource, "apiGroup": group, "namespace": "n"},
+        "requestObject": req, "responseObject": resp,
+        "requestReceivedTimestamp": "2024-01-01T00:00:00Z",
+    });
+    let mut raw = serde_json::to_string(&event).expect("serialises");
+    if c.next(2) == 0 {
+        raw = raw.replace("\"Secret", "\"\\u0053ecret");
+    }
+    let out = redactor().redact_event(raw.as_bytes());
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        !text.contains("SECRETVALUE"),
+        "a secret value survived redaction:\n{raw}\n->\n{text}"
+    );
+    let back: serde_json::Value = serde_json::from_slice(&out).expect("the redacted event is JSON");
+    assert_eq!(back["objectRef"], event["objectRef"]);
+}
