@@ -109,12 +109,18 @@ pub fn import(
                 .and_then(|s| {
                     let raw = RawValue::from_string(s.to_string())
                         .map_err(|e| format!("not JSON: {e}"))?;
+                    let raw = sink.shared.redaction.event(raw);
                     let event = Event::from_json(raw.get()).map_err(|e| e.to_string())?;
                     Accepted::new(&event, raw, &sink.shared.parts.fields).map_err(|e| e.to_string())
                 });
             match parsed {
                 Ok(a) => accepted.push(a),
-                Err(reason) => dead.push(DeadLetter::new("event", reason, source, text)),
+                Err(reason) => dead.push(DeadLetter::new(
+                    "event",
+                    reason,
+                    source,
+                    &sink.shared.redaction.rejected(text),
+                )),
             }
             if accepted.len() >= batch {
                 flush(sink, &mut accepted, &mut dead, &mut summary)?;

@@ -24,6 +24,7 @@ pub mod index;
 pub mod metrics;
 pub mod pipeline;
 pub mod query;
+pub mod redaction;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod testgen;

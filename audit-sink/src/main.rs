@@ -54,6 +54,33 @@ struct DataDir {
     data_dir: PathBuf,
 }
 
+/// What is redacted before anything is stored.
+#[derive(Args)]
+struct RedactArgs {
+    /// Also redact this JSON path in events about this resource:
+    /// RESOURCE[.GROUP][/NAMESPACE]:PATH, e.g. configmaps/prod:data (repeatable).
+    #[arg(long = "redact", value_name = "RULE")]
+    redact: Vec<audit_api::redact::ExtraRule>,
+    /// Store Secret data and tokens as received (logged as a warning, and
+    /// audit_sink_secret_redaction_enabled is 0 in /metrics).
+    #[arg(long)]
+    no_redact_secrets: bool,
+    /// Key of the value hashes in redaction markers (default: DATA_DIR/redact.key,
+    /// created on first start; share it between replicas for equal markers).
+    #[arg(long, value_name = "FILE")]
+    redact_key_file: Option<PathBuf>,
+}
+
+impl RedactArgs {
+    fn options(self) -> audit_sink::redaction::RedactOptions {
+        audit_sink::redaction::RedactOptions {
+            secrets: !self.no_redact_secrets,
+            extra: self.redact,
+            key_file: self.redact_key_file,
+        }
+    }
+}
+
 #[derive(Args)]
 struct ServeArgs {
     /// Address and port to listen on (port 0: any free port).
@@ -61,6 +88,8 @@ struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     data: DataDir,
+    #[command(flatten)]
+    redaction: RedactArgs,
     /// TLS certificate chain (PEM); enables HTTPS.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -127,6 +156,8 @@ struct ImportArgs {
     files: Vec<PathBuf>,
     #[command(flatten)]
     data: DataDir,
+    #[command(flatten)]
+    redaction: RedactArgs,
     /// Hide the progress bar.
     #[arg(long)]
     no_progress: bool,
@@ -239,6 +270,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
             max_pending_events: a.max_pending_events,
             overload_wait: a.overload_wait,
             writer_memory: a.writer_memory_mib * 1024 * 1024,
+            redact: a.redaction.options(),
             ..SinkOptions::new(a.data.data_dir)
         },
     };
@@ -271,7 +303,10 @@ async fn shutdown_signal() {
 }
 
 fn import(a: ImportArgs) -> anyhow::Result<()> {
-    let sink = Sink::open(SinkOptions::new(&a.data.data_dir))?;
+    let sink = Sink::open(SinkOptions {
+        redact: a.redaction.options(),
+        ..SinkOptions::new(&a.data.data_dir)
+    })?;
     let progress = !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let summary =
         audit_sink::import::import(&sink, &a.files, audit_api::DEFAULT_BATCH_SIZE, progress)?;

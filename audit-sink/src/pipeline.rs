@@ -51,6 +51,8 @@ pub struct SinkOptions {
     pub writer_threads: usize,
     /// Drop day partitions older than this.
     pub retention: Option<Duration>,
+    /// What every ingest path redacts before storing (see [`crate::redaction`]).
+    pub redact: crate::redaction::RedactOptions,
 }
 
 impl SinkOptions {
@@ -64,6 +66,7 @@ impl SinkOptions {
             writer_memory: 128 * 1024 * 1024,
             writer_threads: 2,
             retention: None,
+            redact: crate::redaction::RedactOptions::default(),
         }
     }
 }
@@ -156,6 +159,8 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Live stream of newly searchable events.
     pub follow: broadcast::Sender<Arc<FollowItem>>,
+    /// Redaction every ingest path applies before anything is written.
+    pub redaction: crate::redaction::Redaction,
     pending: AtomicUsize,
     max_pending: usize,
     /// Signalled whenever queued events leave the queue.
@@ -249,10 +254,12 @@ impl Sink {
         let wal = Wal::create(&wal_dir)?;
         let dead = DeadLetterLog::open(&opts.data_dir)?;
         let (follow, _) = broadcast::channel(4096);
+        let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
         let shared = Arc::new(Shared {
             parts,
             metrics,
             follow,
+            redaction,
             pending: AtomicUsize::new(0),
             max_pending: opts.max_pending_events,
             room: tokio::sync::Notify::new(),

@@ -231,9 +231,13 @@ async fn readyz(State(st): State<AppState>) -> Response {
 
 async fn metrics(State(st): State<AppState>) -> Response {
     let s = st.sink.shared.clone();
-    let text = tokio::task::spawn_blocking(move || s.metrics.render(s.parts.num_docs()))
-        .await
-        .unwrap_or_default();
+    let text = tokio::task::spawn_blocking(move || {
+        let mut text = s.metrics.render(s.parts.num_docs());
+        s.redaction.render_metrics(&mut text);
+        text
+    })
+    .await
+    .unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -352,14 +356,16 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
         .fetch_add(list.items.len() as u64, Relaxed);
     let mut accepted = Vec::with_capacity(list.items.len());
     let mut dead = Vec::new();
+    let redaction = &st.sink.shared.redaction;
     for raw in list.items {
+        let raw = redaction.event(raw);
         match prepare_json(raw.get().as_bytes(), &st.sink.shared.parts.fields) {
             Ok(prepared) => accepted.push(Accepted { raw, prepared }),
             Err(e) => dead.push(DeadLetter::new(
                 "event",
                 e.to_string(),
                 source.clone(),
-                raw.get().as_bytes(),
+                &redaction.rejected(raw.get().as_bytes()),
             )),
         }
     }
@@ -436,7 +442,12 @@ async fn reject_body(
 ) -> Response {
     st.sink.shared.metrics.reject("bad_body", 1);
     tracing::warn!(source = ?source, bytes = body.len(), reason = %reason, "rejected request body kept in the dead-letter log");
-    let d = DeadLetter::new("body", reason.clone(), source, body);
+    let d = DeadLetter::new(
+        "body",
+        reason.clone(),
+        source,
+        &st.sink.shared.redaction.rejected(body),
+    );
     let sink = st.sink.clone();
     let _ = tokio::spawn(async move { sink.ingest(Vec::new(), vec![d]).await }).await;
     error(
