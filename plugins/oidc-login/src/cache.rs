@@ -44,6 +44,9 @@ pub struct KeyFields {
     pub login_hint: String,
     /// Extra authorization request parameters, sorted.
     pub extra_params: Vec<(String, String)>,
+    /// `--subject-token-file` of a token exchange: whose token it is.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub subject_token_file: String,
     /// `--insecure-skip-tls-verify`: a token fetched without checking the
     /// provider's certificate is never served to a configuration that checks
     /// it. Left out of the key when false, so that existing keys stay.
@@ -67,6 +70,7 @@ impl std::fmt::Debug for KeyFields {
             .field("username", &self.username)
             .field("login_hint", &self.login_hint)
             .field("extra_params", &self.extra_params)
+            .field("subject_token_file", &self.subject_token_file)
             .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
             .field("certificate_authorities", &self.certificate_authorities)
             .finish()

@@ -56,6 +56,8 @@ pub enum GrantType {
     DeviceCode,
     /// Client credentials (no user)
     ClientCredentials,
+    /// Token exchange (RFC 8693): trade the token in --subject-token-file, e.g. a CI job's
+    TokenExchange,
 }
 
 /// `--token-cache-storage`.
@@ -184,6 +186,16 @@ pub struct LoginArgs {
     /// [authcode, authcode-keyboard, device-code] Account to log in as (sent as login_hint; part of the cache key)
     #[arg(long = "login-hint", value_name = "ACCOUNT")]
     pub login_hint: Option<String>,
+    /// [token-exchange] File holding the token to exchange (read at every exchange, so CI may rewrite it)
+    #[arg(long = "subject-token-file", value_name = "FILE")]
+    pub subject_token_file: Option<String>,
+    /// [token-exchange] Type of that token: access_token, id_token, jwt, refresh_token or a full URN
+    #[arg(
+        long = "subject-token-type",
+        value_name = "TYPE",
+        default_value = "access_token"
+    )]
+    pub subject_token_type: String,
 }
 
 /// Where tokens are kept.
@@ -426,6 +438,8 @@ impl std::fmt::Debug for LoginArgs {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("login_hint", &self.login_hint)
+            .field("subject_token_file", &self.subject_token_file)
+            .field("subject_token_type", &self.subject_token_type)
             .finish()
     }
 }

@@ -140,6 +140,7 @@ pub async fn login(
         Grant::DeviceCode => device_code(settings, provider).await,
         Grant::Password => password(settings, provider).await,
         Grant::ClientCredentials => client_credentials(settings, provider).await,
+        Grant::TokenExchange => token_exchange(settings, provider).await,
     }
 }
 
@@ -506,6 +507,39 @@ async fn client_credentials(settings: &Settings, provider: &Provider) -> anyhow:
     ];
     form.extend(settings.extra_params.iter().cloned());
     let response = provider.token("client credentials login", form).await?;
+    finish(settings, provider, response, None, None).await
+}
+
+/// RFC 8693: trades the token in `--subject-token-file` for this client's
+/// tokens. The file is read at every exchange (a CI system may rewrite it).
+async fn token_exchange(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
+    let path = settings
+        .subject_token_file
+        .as_ref()
+        .ok_or_else(|| anyhow!("--grant-type=token-exchange needs --subject-token-file"))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading --subject-token-file {}", path.display()))?;
+    let subject_token = text.trim();
+    if subject_token.is_empty() {
+        bail!(
+            "--subject-token-file {} is empty: write the token to exchange into it",
+            path.display()
+        );
+    }
+    let mut form = vec![
+        (
+            "grant_type".to_string(),
+            "urn:ietf:params:oauth:grant-type:token-exchange".to_string(),
+        ),
+        ("subject_token".to_string(), subject_token.to_string()),
+        (
+            "subject_token_type".to_string(),
+            settings.subject_token_type.clone(),
+        ),
+        ("scope".to_string(), settings.scope_string()),
+    ];
+    form.extend(settings.extra_params.iter().cloned());
+    let response = provider.token("token exchange", form).await?;
     finish(settings, provider, response, None, None).await
 }
 

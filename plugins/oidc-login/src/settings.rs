@@ -24,6 +24,8 @@ pub enum Grant {
     DeviceCode,
     /// Client credentials.
     ClientCredentials,
+    /// RFC 8693 token exchange.
+    TokenExchange,
 }
 
 impl Grant {
@@ -35,6 +37,7 @@ impl Grant {
             Grant::Password => "password",
             Grant::DeviceCode => "device-code",
             Grant::ClientCredentials => "client-credentials",
+            Grant::TokenExchange => "token-exchange",
         }
     }
 }
@@ -79,6 +82,10 @@ pub struct Settings {
     pub password: Option<String>,
     /// Account hint.
     pub login_hint: Option<String>,
+    /// Token exchange: the file with the subject token.
+    pub subject_token_file: Option<PathBuf>,
+    /// Token exchange: the subject token's type (a URN).
+    pub subject_token_type: String,
 }
 
 impl std::fmt::Debug for Settings {
@@ -165,6 +172,29 @@ impl Settings {
             GrantType::Password => Grant::Password,
             GrantType::DeviceCode => Grant::DeviceCode,
             GrantType::ClientCredentials => Grant::ClientCredentials,
+            GrantType::TokenExchange => Grant::TokenExchange,
+        };
+        let subject_token_file = login
+            .subject_token_file
+            .as_deref()
+            .filter(|f| !f.is_empty())
+            .map(cli::expand_home);
+        if grant == Grant::TokenExchange && subject_token_file.is_none() {
+            return Err(KitError::usage(
+                "--grant-type=token-exchange needs --subject-token-file: the file holding the token to exchange",
+            ));
+        }
+        let subject_token_type = match login.subject_token_type.as_str() {
+            short @ ("access_token" | "id_token" | "jwt" | "refresh_token") => {
+                format!("urn:ietf:params:oauth:token-type:{short}")
+            }
+            urn if urn.starts_with("urn:") => urn.to_string(),
+            other => {
+                return Err(KitError::usage(format!(
+                    "--subject-token-type {other:?} is not a token type: use access_token, id_token, jwt, \
+                     refresh_token or a full urn:... type"
+                )));
+            }
         };
         if grant == Grant::ClientCredentials
             && provider.client_secret.as_deref().unwrap_or("").is_empty()
@@ -242,6 +272,8 @@ impl Settings {
             username: login.username.clone(),
             password: login.password.clone(),
             login_hint: login.login_hint.clone().filter(|s| !s.is_empty()),
+            subject_token_file,
+            subject_token_type,
         })
     }
 
@@ -266,6 +298,10 @@ impl Settings {
             },
             login_hint: self.login_hint.clone().unwrap_or_default(),
             extra_params: self.extra_params.clone(),
+            subject_token_file: match (&self.grant, &self.subject_token_file) {
+                (Grant::TokenExchange, Some(file)) => file.display().to_string(),
+                _ => String::new(),
+            },
             insecure_skip_tls_verify: self.http.insecure_skip_tls_verify,
             certificate_authorities: self
                 .http

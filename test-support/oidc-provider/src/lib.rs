@@ -35,12 +35,17 @@ use serde::Deserialize;
 
 /// Client id of the public client (no secret, PKCE required, native:
 /// loopback redirects on any port, `urn:ietf:wg:oauth:2.0:oob`). Grants:
-/// authorization code, refresh token, device code, password.
+/// authorization code, refresh token, device code, password, token exchange.
 pub const PUBLIC_CLIENT_ID: &str = "kubelogin-public";
 /// Client id of the confidential client (`client_secret_basic`). Grants: the
 /// public client's plus client credentials (its access token is a JWT whose
 /// `aud` and `sub` are this client id).
 pub const CONFIDENTIAL_CLIENT_ID: &str = "kubelogin-confidential";
+/// `grant_type` of RFC 8693 token exchange. The fixture exchanges an access
+/// token it issued (`subject_token_type`
+/// `urn:ietf:params:oauth:token-type:access_token`) for a new access token
+/// and, with the `openid` scope, an id_token of the same account.
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 /// Secret of [`CONFIDENTIAL_CLIENT_ID`].
 pub const CONFIDENTIAL_CLIENT_SECRET: &str = "kubelogin-confidential-secret";
 /// Client id of a public web client (PKCE required) whose redirect goes to
