@@ -259,6 +259,17 @@ pub struct KlogArgs {
     pub vmodule: Option<String>,
 }
 
+impl KlogArgs {
+    /// Whether any klog flag was given.
+    pub fn given(&self) -> bool {
+        self.logtostderr.is_some()
+            || self.alsologtostderr.is_some()
+            || self.log_dir.is_some()
+            || self.log_file.is_some()
+            || self.vmodule.is_some()
+    }
+}
+
 /// A boolean flag's value as pflag (Go's strconv.ParseBool) reads it:
 /// `--flag`, `--flag=true|false`, `=1|0`, `=t|f`, `=TRUE|FALSE`, `=True|False`.
 pub fn parse_pflag_bool(value: &str) -> Result<bool, String> {

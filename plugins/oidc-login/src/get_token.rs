@@ -62,6 +62,12 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
     let key = settings.cache_key();
     let margin = args.token_refresh_margin;
     let verbose = args.verbosity > 0;
+    if verbose && args.klog.given() {
+        eprintln!(
+            "note: kubelogin's klog flags (--logtostderr, --alsologtostderr, --log_dir, --log_file, \
+             --vmodule) are accepted and ignored: logs always go to stderr, -v sets the verbosity"
+        );
+    }
 
     // 1. The fast path.
     let first_look = cache.load(&key).ok().flatten();
@@ -141,7 +147,23 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
         refresh_token: tokens.refresh_token,
         expires_at: tokens.expires_at,
     };
-    cache.save(&key, &entry).context("saving the token cache")?;
+    let rotated = cached
+        .as_ref()
+        .and_then(|e| e.refresh_token.as_ref())
+        .is_some_and(|old| entry.refresh_token.as_ref().is_some_and(|new| new != old));
+    if let Err(e) = cache.save(&key, &entry) {
+        if rotated {
+            // The provider has invalidated the old refresh token: without
+            // the new one, the next call has to log in again.
+            return Err(anyhow::Error::new(e).context(format!(
+                "the provider replaced the refresh token, but the token cache in {} could not be saved, \
+                 so the new refresh token is lost and the next call will have to log in again; \
+                 make the cache directory writable (or choose another with --token-cache-dir)",
+                cache.dir().display()
+            )));
+        }
+        return Err(anyhow::Error::new(e).context("saving the token cache"));
+    }
     print_credential(&info, &entry)
 }
 

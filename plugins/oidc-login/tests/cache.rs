@@ -221,3 +221,71 @@ fn storage_none_logs_in_every_time() {
     assert_eq!(setup.provider.stats().unwrap().grants_for("password"), 2);
     assert!(setup.cache_files().is_empty());
 }
+
+/// A directory nobody can add files to while the guard lives: mode 0500,
+/// and for root (whom modes do not stop) the immutable attribute.
+struct ReadOnlyDir(std::path::PathBuf, bool);
+
+impl ReadOnlyDir {
+    /// `None` when the directory stays writable (root on a file system
+    /// without `chattr +i`).
+    fn new(dir: &std::path::Path) -> Option<ReadOnlyDir> {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let probe = dir.join("probe");
+        if std::fs::write(&probe, "x").is_err() {
+            return Some(ReadOnlyDir(dir.to_path_buf(), false));
+        }
+        std::fs::remove_file(&probe).unwrap();
+        let immutable = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        let guard = ReadOnlyDir(dir.to_path_buf(), immutable);
+        (immutable && std::fs::write(&probe, "x").is_err()).then_some(guard)
+    }
+}
+
+impl Drop for ReadOnlyDir {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt as _;
+        if self.1 {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(&self.0)
+                .status();
+        }
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700));
+    }
+}
+
+#[test]
+fn a_rotated_refresh_token_that_cannot_be_saved_is_an_error_that_says_so() {
+    let setup = Setup::new(OidcProvider::builder());
+    let args = setup.password_args();
+    get_token(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    let Some(guard) = ReadOnlyDir::new(&setup.cache_dir()) else {
+        let message = "SKIPPED a_rotated_refresh_token_that_cannot_be_saved_is_an_error_that_says_so: \
+                       the cache directory cannot be made read-only here (root without chattr +i)";
+        println!("{message}");
+        eprintln!("{message}");
+        return;
+    };
+    let mut force = args.clone();
+    force.push("--force-refresh".into());
+    let out = run(&force, EXEC_INFO_V1_NONINTERACTIVE);
+    drop(guard);
+    let stderr = stderr_of(&out);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("replaced the refresh token") && stderr.contains("lost"),
+        "{stderr}"
+    );
+    assert_eq!(
+        setup.provider.stats().unwrap().grants_for("refresh_token"),
+        1,
+        "the refresh did happen (and rotated the token)"
+    );
+}

@@ -97,3 +97,18 @@ fn a_string_expires_in_and_unusable_jwks_keys_are_accepted() {
     let (credential, stderr) = get_token(&setup.password_args(), EXEC_INFO_V1_NONINTERACTIVE);
     assert_eq!(claims(&token_of(&credential))["sub"], ALICE.id, "{stderr}");
 }
+
+#[test]
+fn klog_flags_get_a_note_at_v() {
+    let setup = Setup::new(OidcProvider::builder());
+    let mut args = setup.password_args();
+    args.extend(["--log_dir=/nonexistent".to_string(), "-v1".to_string()]);
+    let (_, stderr) = get_token(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    assert!(
+        stderr.contains("klog flags") && stderr.contains("ignored"),
+        "{stderr}"
+    );
+    args.pop();
+    let (_, stderr) = get_token(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    assert!(!stderr.contains("klog"), "quiet without -v: {stderr}");
+}
