@@ -391,8 +391,17 @@ async fn authcode_keyboard(settings: &Settings, provider: &Provider) -> anyhow::
 }
 
 async fn device_code(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
+    // PKCE as in the code flow (S256 when advertised, or --oidc-pkce-method=S256):
+    // providers whose clients require PKCE require it on the device flow too
+    // (kubelogin#1470), and the others ignore the extra parameters.
+    let pkce = pkce(settings, provider);
+    let mut extra = Vec::new();
+    if let Some(pkce) = &pkce {
+        extra.push(("code_challenge".to_string(), pkce.challenge.clone()));
+        extra.push(("code_challenge_method".to_string(), "S256".to_string()));
+    }
     let auth = provider
-        .device_authorization(&settings.scope_string())
+        .device_authorization(&settings.scope_string(), extra)
         .await?;
     match &auth.verification_uri_complete {
         Some(complete) => {
@@ -427,6 +436,10 @@ async fn device_code(settings: &Settings, provider: &Provider) -> anyhow::Result
             ),
             ("device_code".to_string(), auth.device_code.clone()),
         ];
+        let mut form = form;
+        if let Some(pkce) = &pkce {
+            form.push(("code_verifier".to_string(), pkce.verifier.clone()));
+        }
         match provider.token("device code", form).await {
             Ok(response) => return finish(settings, provider, response, None, None).await,
             Err(ProviderError::OAuth { error, .. }) => match error.error.as_str() {

@@ -475,6 +475,7 @@ impl Provider {
     pub async fn device_authorization(
         &self,
         scope: &str,
+        extra: Vec<(String, String)>,
     ) -> Result<DeviceAuthorization, ProviderError> {
         let url = self.discovery.device_authorization_endpoint.clone().ok_or_else(|| {
             ProviderError::Protocol(format!(
@@ -483,12 +484,10 @@ impl Provider {
                 self.issuer
             ))
         })?;
-        self.post_form(
-            &url,
-            "device authorization request",
-            vec![("scope".into(), scope.to_string())],
-        )
-        .await
+        let mut form = vec![("scope".to_string(), scope.to_string())];
+        form.extend(extra);
+        self.post_form(&url, "device authorization request", form)
+            .await
     }
 
     /// Revokes a refresh token (RFC 7009). `Ok(false)` when the provider has no revocation endpoint.

@@ -1,7 +1,7 @@
 //! kubelogin compatibility of the command line: the `version` subcommand,
 //! the root command alone, kubeconfig arguments in pflag's forms (`=true`,
 //! repeated flags, klog flags), and provider quirks: `expires_in` as a
-//! string, a JWKS with keys that cannot be used.
+//! string, a JWKS with keys that cannot be used, PKCE on the device flow.
 
 mod common;
 
@@ -111,4 +111,30 @@ fn klog_flags_get_a_note_at_v() {
     args.pop();
     let (_, stderr) = get_token(&args, EXEC_INFO_V1_NONINTERACTIVE);
     assert!(!stderr.contains("klog"), "quiet without -v: {stderr}");
+}
+
+/// kubelogin#1470: Keycloak clients that require PKCE refuse a device flow
+/// without it.
+#[test]
+fn the_device_flow_sends_pkce_when_the_provider_advertises_it() {
+    let setup = Setup::new(OidcProvider::builder().device_pkce_required());
+    let script = setup
+        .provider
+        .browser_script("device-browser.sh", &[])
+        .unwrap();
+    let mut args = setup.args();
+    args.extend([
+        "--grant-type=device-code".to_string(),
+        format!("--browser-command={}", script.display()),
+    ]);
+    let (credential, stderr) = get_token(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    assert_eq!(claims(&token_of(&credential))["sub"], ALICE.id, "{stderr}");
+    assert_eq!(
+        setup
+            .provider
+            .stats()
+            .unwrap()
+            .grants_for("urn:ietf:params:oauth:grant-type:device_code"),
+        1
+    );
 }

@@ -171,6 +171,7 @@ pub struct ProviderBuilder {
     redirect_token: bool,
     string_expires_in: bool,
     jwks_unusable_key: bool,
+    device_pkce: bool,
 }
 
 impl Default for ProviderBuilder {
@@ -190,6 +191,7 @@ impl Default for ProviderBuilder {
             redirect_token: false,
             string_expires_in: false,
             jwks_unusable_key: false,
+            device_pkce: false,
         }
     }
 }
@@ -253,6 +255,14 @@ impl ProviderBuilder {
     /// the requests that followed it there.
     pub fn redirecting_token_endpoint(mut self) -> Self {
         self.redirect_token = true;
+        self
+    }
+    /// The device flow requires PKCE (S256), as Keycloak clients that
+    /// require PKCE do: a device authorization without `code_challenge` is
+    /// refused, a poll without the matching `code_verifier` gets
+    /// `invalid_grant`.
+    pub fn device_pkce_required(mut self) -> Self {
+        self.device_pkce = true;
         self
     }
     /// Token responses carry `expires_in` as a string (`"600"`), as Azure
@@ -503,6 +513,10 @@ impl OidcProvider {
             .env(
                 "FIXTURE_REDIRECT_TOKEN",
                 if options.redirect_token { "1" } else { "0" },
+            )
+            .env(
+                "FIXTURE_DEVICE_PKCE",
+                if options.device_pkce { "1" } else { "0" },
             )
             .env(
                 "FIXTURE_STRING_EXPIRES_IN",
