@@ -1,58 +1,46 @@
-//! `audit-sink import`: ingest files written by the apiserver's log backend
+//! `audit-sink import`: ingest audit log files — the apiserver's log backend
 //! (`--audit-log-path`: one JSON event per line, rotated files possibly
-//! gzip'd) through the same write-ahead log and dedup as the webhook path.
+//! gzip'd) and the managed clusters' exports (EKS, GKE, AKS; see
+//! [`audit_api::envelope`]) — through the same write-ahead log and dedup as
+//! the webhook path. Files are read by [`audit_api::logfile`], the reader
+//! `kubectl audit import` shares.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use audit_api::Event;
+use audit_api::envelope::{self, Context, Format};
+use audit_api::logfile::{FileSummary, LogFile};
 use serde_json::value::RawValue;
 
 use crate::deadletter::DeadLetter;
 use crate::pipeline::{Accepted, IngestError, Sink};
 
-/// What an import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ImportSummary {
-    /// Non-blank lines read.
-    pub lines: u64,
-    /// Valid events written (duplicates included).
-    pub accepted: u64,
-    /// Invalid lines kept in the dead-letter log.
-    pub rejected: u64,
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The files.
+    pub files: Vec<PathBuf>,
+    /// Events per write-ahead log append.
+    pub batch: usize,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+    /// The format, or `None` to tell it from each file's content.
+    pub format: Option<Format>,
+    /// The cluster of events whose file does not name one.
+    pub cluster: Option<String>,
 }
 
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Relaxed);
-        Ok(n)
-    }
-}
-
-/// Imports `files` into `sink`, showing a progress bar on stderr when `progress`.
-pub fn import(
-    sink: &Sink,
-    files: &[PathBuf],
-    batch: usize,
-    progress: bool,
-) -> anyhow::Result<ImportSummary> {
-    let total: u64 = files
+/// Imports `opts.files` into `sink`, one [`FileSummary`] per file.
+pub fn import(sink: &Sink, opts: &ImportOptions) -> anyhow::Result<Vec<FileSummary>> {
+    let total: u64 = opts
+        .files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = if progress {
+    let bar = if opts.progress {
         let b = indicatif::ProgressBar::new(total);
         b.set_style(
             indicatif::ProgressStyle::with_template(
@@ -64,87 +52,88 @@ pub fn import(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut summary = ImportSummary::default();
+    let ctx = Context {
+        cluster: opts.cluster.clone(),
+    };
+    let mut summaries = Vec::with_capacity(opts.files.len());
     let mut done_bytes = 0u64;
-    for path in files {
-        let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let mut magic = [0u8; 2];
-        let gz = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-        let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let count = Arc::new(AtomicU64::new(0));
-        let counting = Counting {
-            inner: file,
-            count: count.clone(),
-        };
-        let reader: Box<dyn BufRead> = if gz {
-            Box::new(BufReader::with_capacity(
-                1 << 20,
-                flate2::read::MultiGzDecoder::new(counting),
-            ))
-        } else {
-            Box::new(BufReader::with_capacity(1 << 20, counting))
-        };
+    for path in &opts.files {
+        let mut file = LogFile::open(path)?;
+        let format = file.format(opts.format)?;
+        let mut summary = FileSummary::new(path, format);
+        let duplicates_before = sink.shared.metrics.events_duplicate.load(Relaxed);
+        let mut written = 0u64;
         let mut accepted = Vec::new();
         let mut dead = Vec::new();
-        let mut line_no = 0u64;
-        let mut reader = reader;
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
-                .with_context(|| format!("reading {} (line {})", path.display(), line_no + 1))?;
-            if n == 0 {
-                break;
+        while let Some(unit) = file.next_unit()? {
+            let decoded = envelope::decode(format, &unit.bytes, &ctx);
+            for e in decoded.events {
+                let raw = RawValue::from_string(e.json).context("re-reading a decoded event")?;
+                // Redacted before anything is written, as on every ingest path.
+                let raw = sink.shared.redaction.event(raw);
+                match Accepted::parse(raw, &sink.shared.parts.fields) {
+                    Ok(a) => accepted.push(a),
+                    Err(err) => {
+                        summary.dead(&envelope::DeadReason::InvalidEvent(err.to_string()));
+                        dead.push(DeadLetter::new(
+                            "event",
+                            format!("invalid-event: {err}"),
+                            Some(format!("{}:{}", path.display(), unit.line)),
+                            &sink.shared.redaction.rejected(&unit.bytes),
+                        ));
+                    }
+                }
             }
-            line_no += 1;
-            let text = line.trim_ascii();
-            if text.is_empty() {
-                continue;
-            }
-            summary.lines += 1;
-            let source = Some(format!("{}:{line_no}", path.display()));
-            let parsed = std::str::from_utf8(text)
-                .map_err(|e| format!("not UTF-8: {e}"))
-                .and_then(|s| {
-                    let raw = RawValue::from_string(s.to_string())
-                        .map_err(|e| format!("not JSON: {e}"))?;
-                    let raw = sink.shared.redaction.event(raw);
-                    let event = Event::from_json(raw.get()).map_err(|e| e.to_string())?;
-                    Accepted::new(&event, raw, &sink.shared.parts.fields).map_err(|e| e.to_string())
-                });
-            match parsed {
-                Ok(a) => accepted.push(a),
-                Err(reason) => dead.push(DeadLetter::new(
+            for d in decoded.dead {
+                summary.dead(&d.reason);
+                let at = if d.location.is_empty() {
+                    format!("{}:{}", path.display(), unit.line)
+                } else {
+                    format!("{}:{} {}", path.display(), unit.line, d.location)
+                };
+                dead.push(DeadLetter::new(
                     "event",
-                    reason,
-                    source,
-                    &sink.shared.redaction.rejected(text),
-                )),
+                    d.reason.to_string(),
+                    Some(at),
+                    &sink.shared.redaction.rejected(&d.bytes),
+                ));
             }
-            if accepted.len() >= batch {
-                flush(sink, &mut accepted, &mut dead, &mut summary)?;
-                bar.set_position(done_bytes + count.load(Relaxed));
-                bar.set_message(format!("{} events", summary.accepted));
+            if accepted.len() >= opts.batch || dead.len() >= opts.batch {
+                written += flush(sink, &mut accepted, &mut dead)?;
+                bar.set_position(done_bytes + file.position());
+                bar.set_message(format!("{}: {written} events", path.display()));
             }
         }
-        flush(sink, &mut accepted, &mut dead, &mut summary)?;
-        done_bytes += count.load(Relaxed);
+        written += flush(sink, &mut accepted, &mut dead)?;
+        // Duplicates are found by the indexer: wait until it has taken this
+        // file's events, so each file's count is its own.
+        while sink.shared.pending() > 0 && !sink.shared.closing() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        summary.duplicates = sink
+            .shared
+            .metrics
+            .events_duplicate
+            .load(Relaxed)
+            .saturating_sub(duplicates_before)
+            .min(written);
+        summary.stored = written - summary.duplicates;
+        done_bytes += file.len();
         bar.set_position(done_bytes);
-        bar.set_message(format!("{} events", summary.accepted));
+        summaries.push(summary);
     }
     bar.finish_and_clear();
-    Ok(summary)
+    Ok(summaries)
 }
 
+/// Appends the batch durably; returns how many events it held.
 fn flush(
     sink: &Sink,
     accepted: &mut Vec<Accepted>,
     dead: &mut Vec<DeadLetter>,
-    summary: &mut ImportSummary,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     if accepted.is_empty() && dead.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let n = accepted.len();
     loop {
@@ -154,8 +143,6 @@ fn flush(
             Err(e) => return Err(e.into()),
         }
     }
-    summary.accepted += n as u64;
-    summary.rejected += dead.len() as u64;
     sink.ingest_blocking(std::mem::take(accepted), std::mem::take(dead))?;
-    Ok(())
+    Ok(n as u64)
 }

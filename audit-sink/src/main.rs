@@ -151,16 +151,42 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct ImportArgs {
-    /// Audit log files written by the apiserver's log backend (.gz accepted).
+    /// Audit log files: the apiserver's log backend, or EKS, GKE or AKS exports (gzip'd or not).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]
     data: DataDir,
     #[command(flatten)]
     redaction: RedactArgs,
+    /// Input format: auto (told from each file's content), apiserver, eks, gke or aks.
+    #[arg(long, value_name = "FORMAT", default_value = "auto",
+          value_parser = ["auto", "apiserver", "eks", "gke", "aks"])]
+    format: String,
+    /// Cluster of the imported events when the file does not name it
+    /// (EKS CloudWatch output and S3 exports, the apiserver's log).
+    #[arg(long, value_name = "NAME", value_parser = parse_cluster)]
+    audit_cluster: Option<String>,
     /// Hide the progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Output: table, or json (an array with one summary per file).
+    #[arg(short = 'o', long, default_value = "table", value_parser = ["table", "json"])]
+    output: String,
+}
+
+/// `--audit-cluster`: 1 to 63 letters, digits, '-' or '_'.
+fn parse_cluster(s: &str) -> Result<String, String> {
+    if s.is_empty()
+        || s.len() > 63
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(format!(
+            "invalid cluster name {s:?}: use 1 to 63 letters, digits, '-' or '_' (e.g. prod-eu)"
+        ));
+    }
+    Ok(s.to_string())
 }
 
 #[derive(Args)]
@@ -303,27 +329,58 @@ async fn shutdown_signal() {
 }
 
 fn import(a: ImportArgs) -> anyhow::Result<()> {
+    use std::io::Write as _;
     let sink = Sink::open(SinkOptions {
         redact: a.redaction.options(),
         ..SinkOptions::new(&a.data.data_dir)
     })?;
+    let output = a.output;
     let progress = !a.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let summary =
-        audit_sink::import::import(&sink, &a.files, audit_api::DEFAULT_BATCH_SIZE, progress)?;
+    let opts = audit_sink::import::ImportOptions {
+        files: a.files,
+        batch: audit_api::DEFAULT_BATCH_SIZE,
+        progress,
+        format: audit_api::envelope::parse_format_flag(&a.format)?,
+        cluster: a.audit_cluster,
+    };
+    let result = audit_sink::import::import(&sink, &opts);
     sink.shutdown();
-    let dup = sink
-        .shared
-        .metrics
-        .events_duplicate
-        .load(std::sync::atomic::Ordering::Relaxed);
-    println!(
-        "imported {} events from {} lines ({} already stored), {} invalid kept in the dead-letter log",
-        summary.accepted - dup.min(summary.accepted),
-        summary.lines,
-        dup,
-        summary.rejected
-    );
-    Ok(())
+    let summaries = result?;
+    let mut out = std::io::stdout().lock();
+    let r = (|| -> std::io::Result<()> {
+        if output == "json" {
+            serde_json::to_writer_pretty(&mut out, &summaries)?;
+            return writeln!(out);
+        }
+        writeln!(
+            out,
+            "{:<40}  {:<9}  {:>8}  {:>10}  DEAD LETTERS",
+            "FILE", "FORMAT", "STORED", "DUPLICATES"
+        )?;
+        for s in &summaries {
+            writeln!(
+                out,
+                "{:<40}  {:<9}  {:>8}  {:>10}  {}",
+                s.file,
+                s.format,
+                s.stored,
+                s.duplicates,
+                s.dead_text()
+            )?;
+        }
+        let dead: u64 = summaries.iter().map(|s| s.dead_total()).sum();
+        if dead > 0 {
+            writeln!(
+                out,
+                "{dead} record(s) not stored were kept with their reason in the dead-letter log (audit-sink dead-letters)."
+            )?;
+        }
+        Ok(())
+    })();
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn dead_letters(a: DeadLetterArgs) -> anyhow::Result<()> {

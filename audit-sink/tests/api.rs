@@ -159,6 +159,7 @@ async fn import_is_idempotent_with_the_webhook_path() {
 
     let out = Command::new(bin())
         .arg("import")
+        .args(["-o", "json"])
         .arg(&plain)
         .arg(&rotated)
         .arg("--data-dir")
@@ -170,10 +171,19 @@ async fn import_is_idempotent_with_the_webhook_path() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.contains("imported 1000 events"), "{stdout}");
-    assert!(stdout.contains("(200 already stored)"), "{stdout}");
-    assert!(stdout.contains("1 invalid"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Per file: what it stored, what the sink already had, what it refused and why.
+    assert_eq!(summary[0]["format"], "apiserver", "{summary}");
+    assert_eq!(summary[0]["stored"], 600, "{summary}");
+    assert_eq!(summary[0]["duplicates"], 0, "{summary}");
+    assert_eq!(summary[0]["deadLetters"]["malformed"], 1, "{summary}");
+    assert_eq!(summary[1]["stored"], 400, "{summary}");
+    assert_eq!(summary[1]["duplicates"], 200, "{summary}");
+    assert_eq!(
+        summary[1]["deadLetters"],
+        serde_json::json!({}),
+        "{summary}"
+    );
 
     // The same events over the webhook add nothing.
     let sink = SinkProc::start(&data, &[]);

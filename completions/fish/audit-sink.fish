@@ -33,6 +33,8 @@ complete -c audit-sink -n "__fish_audit_sink_needs_command" -f -a "completion" -
 complete -c audit-sink -n "__fish_audit_sink_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l listen -d 'Address and port to listen on (port 0: any free port)' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l data-dir -d 'Data directory: write-ahead log, index, dead-letter log' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l redact -d 'Also redact this JSON path in events about this resource: RESOURCE[.GROUP][/NAMESPACE]:PATH, e.g. configmaps/prod:data (repeatable)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l redact-key-file -d 'Key of the value hashes in redaction markers (default: DATA_DIR/redact.key, created on first start; share it between replicas for equal markers)' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l tls-cert -d 'TLS certificate chain (PEM); enables HTTPS' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l tls-key -d 'TLS private key (PEM)' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l client-ca -d 'CA bundle (PEM) for client certificates allowed to ingest' -r -F
@@ -51,9 +53,21 @@ complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l header-r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l body-read-timeout -d 'Longest time to receive a whole ingest body; slower uploads get 408 and are closed' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l idle-timeout -d 'Close keep-alive connections with no request for this long' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-connections -d 'Most connections served at once; more wait in the listen backlog until one closes' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l no-redact-secrets -d 'Store Secret data and tokens as received (logged as a warning, and audit_sink_secret_redaction_enabled is 0 in /metrics)'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l insecure -d 'Allow listening on a non-loopback address without authentication'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l data-dir -d 'Data directory: write-ahead log, index, dead-letter log' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l redact -d 'Also redact this JSON path in events about this resource: RESOURCE[.GROUP][/NAMESPACE]:PATH, e.g. configmaps/prod:data (repeatable)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l redact-key-file -d 'Key of the value hashes in redaction markers (default: DATA_DIR/redact.key, created on first start; share it between replicas for equal markers)' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l format -d 'Input format: auto (told from each file\'s content), apiserver, eks, gke or aks' -r -f -a "auto\t''
+apiserver\t''
+eks\t''
+gke\t''
+aks\t''"
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l audit-cluster -d 'Cluster of the imported events when the file does not name it (EKS CloudWatch output and S3 exports, the apiserver\'s log)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -s o -l output -d 'Output: table, or json (an array with one summary per file)' -r -f -a "table\t''
+json\t''"
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l no-redact-secrets -d 'Store Secret data and tokens as received (logged as a warning, and audit_sink_secret_redaction_enabled is 0 in /metrics)'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -l no-progress -d 'Hide the progress bar'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand import" -s h -l help -d 'Print help'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand dead-letters" -l data-dir -d 'Data directory: write-ahead log, index, dead-letter log' -r -F

@@ -50,7 +50,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "search"
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "tail" -d 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "stats" -d 'Count events grouped by a field (top N with share), optionally with a histogram over time'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "who" -d 'The timeline of every request that touched one object, oldest first'
-complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "import" -d 'Send audit log files (JSON lines, gzip\'d too) written by the apiserver to the sink'
+complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "import" -d 'Send audit log files (the apiserver\'s JSON lines, or EKS, GKE or AKS exports; gzip\'d too) to the sink'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l user -d 'Only requests made by this user (wildcards: \'system:serviceaccount:prod:*\')' -r
@@ -195,6 +195,13 @@ name\t'Names only, one per line'
 jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l format -d 'Input format: auto (told from each file\'s content), apiserver, eks, gke or aks' -r -f -a "auto\t''
+apiserver\t''
+eks\t''
+gke\t''
+aks\t''"
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l audit-cluster -d 'Cluster of the imported events when the file does not name it (EKS CloudWatch output and S3 exports, the apiserver\'s log)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l dead-letters -d 'Also write the records that are not stored (with their reason) to this file, as JSON lines' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l batch-size -d 'Events per EventList sent to the sink (the apiserver\'s webhook default)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
@@ -243,6 +250,6 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and no
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "tail" -d 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "stats" -d 'Count events grouped by a field (top N with share), optionally with a histogram over time'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "who" -d 'The timeline of every request that touched one object, oldest first'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "import" -d 'Send audit log files (JSON lines, gzip\'d too) written by the apiserver to the sink'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "import" -d 'Send audit log files (the apiserver\'s JSON lines, or EKS, GKE or AKS exports; gzip\'d too) to the sink'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

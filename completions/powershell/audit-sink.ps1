@@ -35,6 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'audit-sink' -ScriptBlock {
         'audit-sink;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address and port to listen on (port 0: any free port)')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory: write-ahead log, index, dead-letter log')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Also redact this JSON path in events about this resource: RESOURCE[.GROUP][/NAMESPACE]:PATH, e.g. configmaps/prod:data (repeatable)')
+            [CompletionResult]::new('--redact-key-file', '--redact-key-file', [CompletionResultType]::ParameterName, 'Key of the value hashes in redaction markers (default: DATA_DIR/redact.key, created on first start; share it between replicas for equal markers)')
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'TLS certificate chain (PEM); enables HTTPS')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'TLS private key (PEM)')
             [CompletionResult]::new('--client-ca', '--client-ca', [CompletionResultType]::ParameterName, 'CA bundle (PEM) for client certificates allowed to ingest')
@@ -52,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'audit-sink' -ScriptBlock {
             [CompletionResult]::new('--body-read-timeout', '--body-read-timeout', [CompletionResultType]::ParameterName, 'Longest time to receive a whole ingest body; slower uploads get 408 and are closed')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Close keep-alive connections with no request for this long')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Most connections served at once; more wait in the listen backlog until one closes')
+            [CompletionResult]::new('--no-redact-secrets', '--no-redact-secrets', [CompletionResultType]::ParameterName, 'Store Secret data and tokens as received (logged as a warning, and audit_sink_secret_redaction_enabled is 0 in /metrics)')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow listening on a non-loopback address without authentication')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -59,6 +62,13 @@ Register-ArgumentCompleter -Native -CommandName 'audit-sink' -ScriptBlock {
         }
         'audit-sink;import' {
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Data directory: write-ahead log, index, dead-letter log')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Also redact this JSON path in events about this resource: RESOURCE[.GROUP][/NAMESPACE]:PATH, e.g. configmaps/prod:data (repeatable)')
+            [CompletionResult]::new('--redact-key-file', '--redact-key-file', [CompletionResultType]::ParameterName, 'Key of the value hashes in redaction markers (default: DATA_DIR/redact.key, created on first start; share it between replicas for equal markers)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format: auto (told from each file''s content), apiserver, eks, gke or aks')
+            [CompletionResult]::new('--audit-cluster', '--audit-cluster', [CompletionResultType]::ParameterName, 'Cluster of the imported events when the file does not name it (EKS CloudWatch output and S3 exports, the apiserver''s log)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output: table, or json (an array with one summary per file)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output: table, or json (an array with one summary per file)')
+            [CompletionResult]::new('--no-redact-secrets', '--no-redact-secrets', [CompletionResultType]::ParameterName, 'Store Secret data and tokens as received (logged as a warning, and audit_sink_secret_redaction_enabled is 0 in /metrics)')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Hide the progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -46,7 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count events grouped by a field (top N with share), optionally with a histogram over time')
             [CompletionResult]::new('who', 'who', [CompletionResultType]::ParameterValue, 'The timeline of every request that touched one object, oldest first')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Send audit log files (JSON lines, gzip''d too) written by the apiserver to the sink')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Send audit log files (the apiserver''s JSON lines, or EKS, GKE or AKS exports; gzip''d too) to the sink')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -206,6 +206,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             break
         }
         'kubectl-audit;import' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Input format: auto (told from each file''s content), apiserver, eks, gke or aks')
+            [CompletionResult]::new('--audit-cluster', '--audit-cluster', [CompletionResultType]::ParameterName, 'Cluster of the imported events when the file does not name it (EKS CloudWatch output and S3 exports, the apiserver''s log)')
+            [CompletionResult]::new('--dead-letters', '--dead-letters', [CompletionResultType]::ParameterName, 'Also write the records that are not stored (with their reason) to this file, as JSON lines')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Events per EventList sent to the sink (the apiserver''s webhook default)')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Reach the sink through the Kubernetes API server''s service proxy, with the kubeconfig''s credentials')
@@ -256,7 +259,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Count events grouped by a field (top N with share), optionally with a histogram over time')
             [CompletionResult]::new('who', 'who', [CompletionResultType]::ParameterValue, 'The timeline of every request that touched one object, oldest first')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Send audit log files (JSON lines, gzip''d too) written by the apiserver to the sink')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Send audit log files (the apiserver''s JSON lines, or EKS, GKE or AKS exports; gzip''d too) to the sink')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break

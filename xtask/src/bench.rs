@@ -662,6 +662,7 @@ fn import_corpus(bin: &Path, corpus: &Path, data_dir: &Path, reuse: bool) -> Res
     let out = Command::new(bin)
         .arg("import")
         .arg("--no-progress")
+        .args(["-o", "json"])
         .arg("--data-dir")
         .arg(data_dir)
         .arg(corpus)
@@ -673,17 +674,21 @@ fn import_corpus(bin: &Path, corpus: &Path, data_dir: &Path, reuse: bool) -> Res
     if !out.status.success() {
         bail!("audit-sink import failed ({}): {stdout}", out.status);
     }
-    // "imported N events from L lines (D already stored), R invalid …"
-    let numbers: Vec<u64> = stdout
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|w| w.parse().ok())
-        .collect();
-    let [imported, lines, duplicates, invalid, ..] = numbers[..] else {
-        bail!("unexpected output of audit-sink import: {stdout}");
-    };
+    // One summary per file: stored, duplicates, dead letters by reason.
+    let summaries: Vec<serde_json::Value> = serde_json::from_str(&stdout)
+        .with_context(|| format!("unexpected output of audit-sink import: {stdout}"))?;
+    let count = |key: &str| -> u64 { summaries.iter().filter_map(|s| s[key].as_u64()).sum() };
+    let (imported, duplicates) = (count("stored"), count("duplicates"));
+    let invalid: u64 = summaries
+        .iter()
+        .filter_map(|s| s["deadLetters"].as_object())
+        .flat_map(|m| m.values())
+        .filter_map(serde_json::Value::as_u64)
+        .sum();
+    let lines = corpus_lines(corpus)?;
     if imported != lines || duplicates != 0 || invalid != 0 {
         bail!(
-            "audit-sink import stored {imported} of {lines} lines ({duplicates} duplicates, {invalid} invalid): every corpus event must be stored once"
+            "audit-sink import stored {imported} of {lines} lines ({duplicates} duplicates, {invalid} dead letters): every corpus event must be stored once"
         );
     }
     let info = ImportInfo {
@@ -695,6 +700,19 @@ fn import_corpus(bin: &Path, corpus: &Path, data_dir: &Path, reuse: bool) -> Res
     };
     std::fs::write(&info_path, serde_json::to_string_pretty(&info)?)?;
     Ok(info)
+}
+
+/// Non-blank lines of the corpus (one event each).
+fn corpus_lines(path: &Path) -> Result<u64> {
+    let r =
+        BufReader::new(File::open(path).with_context(|| format!("opening {}", path.display()))?);
+    let mut n = 0;
+    for line in r.split(b'\n') {
+        if !line?.trim_ascii().is_empty() {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// User and hour (`YYYY-MM-DDTHH`) of the line in the middle of the corpus.

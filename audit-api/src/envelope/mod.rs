@@ -320,6 +320,10 @@ pub fn decode(format: Format, unit: &[u8], ctx: &Context) -> Decoded {
 fn apiserver(unit: &[u8], ctx: &Context) -> Decoded {
     let mut out = Decoded::default();
     let text = unit.trim_ascii();
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(text) {
+        out.dead(DeadReason::Malformed(format!("not JSON ({e})")), "", text);
+        return out;
+    }
     match &ctx.cluster {
         None => match std::str::from_utf8(text)
             .map_err(|e| format!("not UTF-8: {e}"))
@@ -390,6 +394,9 @@ mod tests {
         let d = decode(Format::Apiserver, br#"{"kind":0}"#, &Context::default());
         assert!(d.events.is_empty());
         assert_eq!(d.dead[0].reason.label(), "invalid-event");
+        let d = decode(Format::Apiserver, b"{broken", &Context::default());
+        assert_eq!(d.dead[0].reason.label(), "malformed");
+        assert!(d.dead[0].reason.to_string().contains("not JSON"));
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub enum Command {
     Stats(StatsArgs),
     /// The timeline of every request that touched one object, oldest first.
     Who(WhoArgs),
-    /// Send audit log files (JSON lines, gzip'd too) written by the apiserver to the sink.
+    /// Send audit log files (the apiserver's JSON lines, or EKS, GKE or AKS exports; gzip'd too) to the sink.
     Import(ImportArgs),
     /// Print a shell completion script.
     Completion(kubectl_kit::completion::CompletionArgs),
@@ -338,9 +338,24 @@ pub struct WhoArgs {
 /// `import`.
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// Audit log files, one JSON event per line; `.gz` (or any gzip'd file) is decompressed.
+    /// Audit log files: the apiserver's (one JSON event per line) or EKS, GKE or AKS
+    /// exports; gzip'd files are decompressed.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
+
+    /// Input format: auto (told from each file's content), apiserver, eks, gke or aks.
+    #[arg(long, value_name = "FORMAT", default_value = "auto",
+          value_parser = ["auto", "apiserver", "eks", "gke", "aks"])]
+    pub format: String,
+
+    /// Cluster of the imported events when the file does not name it
+    /// (EKS CloudWatch output and S3 exports, the apiserver's log).
+    #[arg(long, value_name = "NAME", value_parser = parse_cluster_name)]
+    pub audit_cluster: Option<String>,
+
+    /// Also write the records that are not stored (with their reason) to this file, as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub dead_letters: Option<PathBuf>,
 
     /// Events per EventList sent to the sink (the apiserver's webhook default).
     #[arg(long, value_name = "N", default_value_t = audit_api::DEFAULT_BATCH_SIZE,
@@ -350,6 +365,21 @@ pub struct ImportArgs {
     /// Hide the progress bar (it is hidden anyway when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `--audit-cluster`: 1 to 63 letters, digits, '-' or '_'.
+fn parse_cluster_name(s: &str) -> Result<String, String> {
+    if s.is_empty()
+        || s.len() > 63
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(format!(
+            "invalid cluster name {s:?}: use 1 to 63 letters, digits, '-' or '_' (e.g. prod-eu)"
+        ));
+    }
+    Ok(s.to_string())
 }
 
 /// kubectl's `--request-timeout`: `0`, seconds, or a duration (`30s`, `2m`, `1h`).

@@ -1,16 +1,19 @@
-//! `import FILE…`: reads audit log files written by the apiserver's log
-//! backend (one JSON event per line, gzip'd rotations too) and sends them to
+//! `import FILE…`: reads audit log files — the apiserver's log backend (one
+//! JSON event per line, gzip'd rotations too) and the managed clusters'
+//! exports (EKS, GKE, AKS; see `audit_api::envelope`) — with the reader
+//! `audit-sink import` shares (`audit_api::logfile`), and sends the events to
 //! the sink as `EventList` batches, the way the webhook backend would. The
 //! sink deduplicates, so importing a file twice stores its events once.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::collections::HashSet;
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
 use audit_api::api::MAX_LIMIT;
+use audit_api::envelope::{self, Context, DeadRecord};
+use audit_api::logfile::{FileSummary, LogFile};
 use flate2::Compression;
-use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kubectl_kit::{KitError, OutputFormat};
@@ -31,10 +34,12 @@ pub struct ImportSummary {
     pub accepted: u64,
     /// Events the sink refused and kept in its dead-letter log.
     pub rejected: u64,
-    /// Lines skipped because they are not JSON objects.
+    /// Records not sent: not events (see `perFile[].deadLetters` for why).
     pub skipped: u64,
     /// Batches sent.
     pub batches: u64,
+    /// One summary per file: events stored, duplicates, dead letters by reason.
+    pub per_file: Vec<FileSummary>,
 }
 
 /// `kubectl audit import`.
@@ -63,6 +68,13 @@ pub async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
         }
         total_bytes += meta.len();
     }
+    let mut dead_file = match &args.dead_letters {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("cannot create --dead-letters {}", p.display()))?,
+        )),
+        None => None,
+    };
     let sink = Sink::connect(&cli.sink, &cli.cluster, None, false).await?;
 
     let progress = ProgressBar::with_draw_target(
@@ -81,43 +93,76 @@ pub async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
         .progress_chars("=> "),
     );
 
+    let forced =
+        envelope::parse_format_flag(&args.format).map_err(|e| KitError::usage(e.to_string()))?;
+    let ctx = Context {
+        cluster: args.audit_cluster.clone(),
+    };
     let mut summary = ImportSummary::default();
+    let mut seen: HashSet<[u8; 16]> = HashSet::new();
     let mut batch: Vec<String> = Vec::with_capacity(args.batch_size);
+    let mut done_bytes = 0u64;
     for path in &args.files {
         progress.set_message(path.display().to_string());
         summary.files += 1;
-        let reader = open_log(path, &progress)?;
-        for (index, line) in reader.lines().enumerate() {
-            let line = line
-                .with_context(|| format!("cannot read {} at line {}", path.display(), index + 1))?;
-            let text = line.trim();
-            if text.is_empty() {
-                continue;
-            }
-            if let Err(why) = check_line(text) {
+        let mut file = LogFile::open(path)?;
+        let file_format = file.format(forced)?;
+        let mut fs = FileSummary::new(path, file_format);
+        while let Some(unit) = file.next_unit()? {
+            let decoded = envelope::decode(file_format, &unit.bytes, &ctx);
+            for d in &decoded.dead {
+                fs.dead(&d.reason);
                 summary.skipped += 1;
-                progress.suspend(|| {
-                    eprintln!("warning: {}:{}: skipped, {why}", path.display(), index + 1)
-                });
-                continue;
+                report_dead(path, unit.line, d, &progress, dead_file.as_mut())?;
             }
-            batch.push(text.to_string());
-            if batch.len() == args.batch_size {
-                send_batch(&sink, &mut batch, &mut summary).await?;
+            for e in decoded.events {
+                if !seen.insert(key_digest(&e.event.dedup_key())) {
+                    fs.duplicates += 1;
+                    continue;
+                }
+                fs.stored += 1;
+                batch.push(e.json);
+                if batch.len() == args.batch_size {
+                    send_batch(&sink, &mut batch, &mut summary).await?;
+                    progress.set_position(done_bytes + file.position());
+                }
             }
         }
+        done_bytes += file.len();
+        progress.set_position(done_bytes);
+        summary.per_file.push(fs);
     }
     send_batch(&sink, &mut batch, &mut summary).await?;
     progress.finish_and_clear();
+    if let Some(f) = dead_file.as_mut() {
+        f.flush().context("cannot write --dead-letters")?;
+    }
 
     let mut out = kubectl_kit::output::stdout();
     match format {
         OutputFormat::Json => kubectl_kit::output::write_json(&mut out, &summary)?,
         OutputFormat::Yaml => out.write_all(kubectl_kit::output::to_yaml(&summary)?.as_bytes())?,
         _ => {
+            let mut table = kubectl_kit::output::Table::new([
+                "FILE",
+                "FORMAT",
+                "STORED",
+                "DUPLICATES",
+                "DEAD LETTERS",
+            ]);
+            for f in &summary.per_file {
+                table.row([
+                    f.file.clone(),
+                    f.format.clone(),
+                    f.stored.to_string(),
+                    f.duplicates.to_string(),
+                    f.dead_text(),
+                ]);
+            }
+            out.write_all(table.render().as_bytes())?;
             writeln!(
                 out,
-                "Imported {} events from {} file(s) into {} in {} batch(es): {} accepted, {} rejected, {} line(s) skipped.",
+                "Imported {} events from {} file(s) into {} in {} batch(es): {} accepted, {} rejected, {} record(s) not sent.",
                 summary.sent,
                 summary.files,
                 sink.address(),
@@ -138,45 +183,44 @@ pub async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens a log file, decompressing it when it starts with the gzip magic.
-fn open_log(path: &Path, progress: &ProgressBar) -> anyhow::Result<Box<dyn BufRead>> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut magic = [0u8; 2];
-    let n = read_up_to(&mut file, &mut magic)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let head = std::io::Cursor::new(magic[..n].to_vec());
-    let counted = progress.wrap_read(head.chain(file));
-    if n == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(BufReader::new(MultiGzDecoder::new(counted))))
+/// 128 bits of the dedup key: enough to tell the events of one import apart
+/// without keeping every key.
+fn key_digest(key: &str) -> [u8; 16] {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut out = [0u8; 16];
+    for (i, seed) in [1u64, 2].into_iter().enumerate() {
+        let mut h = DefaultHasher::new();
+        h.write_u64(seed);
+        h.write(key.as_bytes());
+        out[i * 8..i * 8 + 8].copy_from_slice(&h.finish().to_le_bytes());
+    }
+    out
+}
+
+/// Warns about a record that is not sent, and keeps it in `--dead-letters`.
+fn report_dead(
+    path: &Path,
+    line: u64,
+    d: &DeadRecord,
+    progress: &ProgressBar,
+    file: Option<&mut std::io::BufWriter<std::fs::File>>,
+) -> anyhow::Result<()> {
+    let at = if d.location.is_empty() {
+        format!("{}:{line}", path.display())
     } else {
-        Ok(Box::new(BufReader::new(counted)))
+        format!("{}:{line} {}", path.display(), d.location)
+    };
+    progress.suspend(|| eprintln!("warning: {at}: not stored, {}", d.reason));
+    if let Some(f) = file {
+        let entry = serde_json::json!({
+            "reason": d.reason.to_string(),
+            "source": at,
+            "body": String::from_utf8_lossy(&d.bytes),
+        });
+        serde_json::to_writer(&mut *f, &entry)?;
+        f.write_all(b"\n")?;
     }
-}
-
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
-}
-
-/// A line must be a JSON object; the sink judges whether it is a valid event.
-fn check_line(text: &str) -> Result<(), String> {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(serde_json::Value::Object(o)) => {
-            if o.get("kind").and_then(|k| k.as_str()) == Some("EventList") {
-                Err("an EventList, not one event per line".into())
-            } else {
-                Ok(())
-            }
-        }
-        Ok(_) => Err("not a JSON object".into()),
-        Err(e) => Err(format!("not JSON ({e})")),
-    }
+    Ok(())
 }
 
 /// The `EventList` body around raw event lines, gzip'd.
@@ -219,26 +263,20 @@ async fn send_batch(
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read as _;
+
     use super::*;
 
     #[test]
     fn event_list_body_is_a_gzip_d_list_of_the_lines() {
         let body = event_list_body(&[r#"{"a":1}"#.into(), r#"{"b":2}"#.into()]).unwrap();
         let mut text = String::new();
-        MultiGzDecoder::new(&body[..])
+        flate2::read::MultiGzDecoder::new(&body[..])
             .read_to_string(&mut text)
             .unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["kind"], "EventList");
         assert_eq!(v["items"].as_array().unwrap().len(), 2);
         assert_eq!(v["items"][1]["b"], 2);
-    }
-
-    #[test]
-    fn lines_must_be_objects() {
-        assert!(check_line(r#"{"kind": 0}"#).is_ok());
-        assert!(check_line("[1]").unwrap_err().contains("not a JSON object"));
-        assert!(check_line("{oops").unwrap_err().contains("not JSON"));
-        assert!(check_line(r#"{"kind":"EventList","items":[]}"#).is_err());
     }
 }

@@ -193,7 +193,9 @@ fn import_sends_plain_and_gzipped_logs_in_batches_without_duplicates() {
         .iter()
         .filter(|l| audit_api::Event::from_json(l).is_ok())
         .count();
-    let invalid_lines = seed_lines().len() - valid_lines;
+    // The invalid placeholder and the line that is not JSON.
+    let invalid_lines = seed_lines().len() - valid_lines + 1;
+    let repeated = valid_lines - seeds;
 
     let (code, stdout, stderr) = run(audit()
         .args(["import", "--server", &sink.url, "-o", "json"])
@@ -205,13 +207,21 @@ fn import_sends_plain_and_gzipped_logs_in_batches_without_duplicates() {
         "{stderr}"
     );
     let summary: Value = serde_json::from_str(&stdout).unwrap();
-    let sent = seed_lines().len() + 900;
+    // Each event is sent once; what is not an event is reported, not sent.
+    let sent = seeds + 900;
     assert_eq!(summary["files"], 2);
     assert_eq!(summary["sent"], sent);
-    assert_eq!(summary["skipped"], 1);
-    assert_eq!(summary["rejected"], invalid_lines);
-    assert_eq!(summary["accepted"], sent - invalid_lines);
+    assert_eq!(summary["skipped"], invalid_lines);
+    assert_eq!(summary["rejected"], 0);
+    assert_eq!(summary["accepted"], sent);
     assert_eq!(summary["batches"], sent.div_ceil(400));
+    let files = summary["perFile"].as_array().unwrap();
+    assert_eq!(files[0]["format"], "apiserver");
+    assert_eq!(files[0]["stored"], seeds);
+    assert_eq!(files[0]["duplicates"], repeated);
+    assert_eq!(files[0]["deadLetters"]["invalid-event"], invalid_lines - 1);
+    assert_eq!(files[0]["deadLetters"]["malformed"], 1);
+    assert_eq!(files[1]["stored"], 900);
     sink.wait_for("", seeds + 900);
 
     // Again: the sink keeps one copy of each event.
@@ -220,9 +230,10 @@ fn import_sends_plain_and_gzipped_logs_in_batches_without_duplicates() {
         .arg(&plain)
         .arg(&gz));
     assert!(
-        stdout.starts_with(&format!("Imported {sent} events from 2 file(s)")),
+        stdout.contains(&format!("Imported {sent} events from 2 file(s)")),
         "{stdout}"
     );
+    assert!(stdout.starts_with("FILE "), "{stdout}");
     std::thread::sleep(Duration::from_secs(2));
     sink.wait_for("", seeds + 900);
     sink.wait_for("user:importer", 900);
