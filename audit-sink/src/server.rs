@@ -53,6 +53,8 @@ use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt as _;
 
 use crate::auth::{Credentials, PeerCerts};
+
+mod firehose;
 use crate::deadletter::DeadLetter;
 use crate::index::{SearchRequest, prepare_json};
 use crate::pipeline::{Accepted, IngestError, Sink, SinkOptions};
@@ -182,6 +184,7 @@ fn peer_of(req_ext: &http::Extensions) -> (PeerCerts, Option<SocketAddr>) {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route(audit_api::EVENTS_PATH, post(ingest))
+        .route(firehose::FIREHOSE_PATH, post(firehose::ingest))
         .route(audit_api::SEARCH_PATH, get(search))
         .route(audit_api::STATS_PATH, get(stats))
         .route(audit_api::FOLLOW_PATH, get(follow))
