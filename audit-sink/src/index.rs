@@ -700,6 +700,51 @@ pub struct SearchRequest {
     pub cursor: Option<u64>,
 }
 
+/// The documents of one search page, found and not yet read (see
+/// [`Partitions::search_hits`]).
+pub struct Hits {
+    hits: Vec<(u64, Arc<Partition>, DocAddress)>,
+    searchers: HashMap<i64, tantivy::Searcher>,
+    raw: tantivy::schema::Field,
+    /// Cursor of the next page, `None` on the last.
+    pub next: Option<u64>,
+}
+
+impl Hits {
+    /// How many events the page holds.
+    pub fn len(&self) -> usize {
+        self.hits.len()
+    }
+
+    /// Whether the page is empty.
+    pub fn is_empty(&self) -> bool {
+        self.hits.is_empty()
+    }
+
+    /// Reads the events in order, handing each one's original bytes to
+    /// `emit`; stops early when `emit` answers `false`.
+    pub fn for_each_event(
+        &mut self,
+        mut emit: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), IndexError> {
+        for (_, p, addr) in &self.hits {
+            let searcher = self
+                .searchers
+                .entry(p.day)
+                .or_insert_with(|| p.reader.searcher());
+            let doc: TantivyDocument = searcher.doc(*addr)?;
+            let raw = doc
+                .get_first(self.raw)
+                .and_then(|v| v.as_bytes())
+                .unwrap_or_default();
+            if !emit(raw) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Partitions {
     /// Opens every partition under `root` (creating `root`).
     pub fn open(root: &Path) -> Result<Partitions, IndexError> {
@@ -807,6 +852,19 @@ impl Partitions {
 
     /// Original events matching `req`, newest first, and the next cursor.
     pub fn search(&self, req: &SearchRequest) -> Result<(Vec<Vec<u8>>, Option<u64>), IndexError> {
+        let mut hits = self.search_hits(req)?;
+        let mut out = Vec::with_capacity(hits.len());
+        hits.for_each_event(|raw| {
+            out.push(raw.to_vec());
+            true
+        })?;
+        Ok((out, hits.next))
+    }
+
+    /// The documents matching `req`, newest first, found but not read yet:
+    /// [`Hits::for_each_event`] reads them one at a time, so an answer can
+    /// be streamed without holding the page.
+    pub fn search_hits(&self, req: &SearchRequest) -> Result<Hits, IndexError> {
         let query = self.filtered(&req.query, req.since, req.until, req.cursor)?;
         let want = req.limit + 1;
         let mut hits: Vec<(u64, Arc<Partition>, DocAddress)> = Vec::new();
@@ -836,20 +894,12 @@ impl Partitions {
         } else {
             None
         };
-        let mut out = Vec::with_capacity(hits.len());
-        for (_, p, addr) in hits {
-            let searcher = searchers
-                .entry(p.day)
-                .or_insert_with(|| p.reader.searcher());
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let raw = doc
-                .get_first(self.fields.raw)
-                .and_then(|v| v.as_bytes())
-                .map(<[u8]>::to_vec)
-                .unwrap_or_default();
-            out.push(raw);
-        }
-        Ok((out, next))
+        Ok(Hits {
+            hits,
+            searchers,
+            raw: self.fields.raw,
+            next,
+        })
     }
 
     /// Counts by field and a histogram over time.

@@ -132,7 +132,7 @@ fn error(status: StatusCode, body: ErrorBody) -> Response {
 }
 
 /// A search or stats failure: the caller's mistake (400) or ours (500).
-fn index_error(e: crate::index::IndexError) -> Response {
+pub(crate) fn index_error(e: crate::index::IndexError) -> Response {
     match crate::query::explain(e) {
         crate::index::IndexError::BadRequest(m) => {
             error(StatusCode::BAD_REQUEST, ErrorBody::new("bad_request", m))
@@ -545,34 +545,7 @@ async fn search(
         limit: p.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT),
         cursor,
     };
-    let shared = st.sink.shared.clone();
-    let started = Instant::now();
-    let res = tokio::task::spawn_blocking(move || shared.parts.search(&req)).await;
-    st.sink.shared.metrics.search.observe(started.elapsed());
-    match res {
-        Ok(Ok((events, next))) => {
-            let mut out = Vec::with_capacity(events.iter().map(Vec::len).sum::<usize>() + 64);
-            out.extend_from_slice(b"{\"events\":[");
-            for (i, e) in events.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(e);
-            }
-            out.extend_from_slice(b"],\"next\":");
-            match next {
-                Some(n) => out.extend_from_slice(format!("\"{n:x}\"").as_bytes()),
-                None => out.extend_from_slice(b"null"),
-            }
-            out.push(b'}');
-            ([(header::CONTENT_TYPE, "application/json")], out).into_response()
-        }
-        Ok(Err(e)) => index_error(e),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorBody::new("internal", e.to_string()),
-        ),
-    }
+    crate::search_stream::respond(st.sink.shared.clone(), req).await
 }
 
 async fn stats(

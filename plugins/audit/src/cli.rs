@@ -284,6 +284,10 @@ pub struct SearchArgs {
     /// After the results, keep streaming new matching events until Ctrl-C.
     #[arg(short = 'f', long)]
     pub follow: bool,
+
+    /// Every matching event, not one page: follows the cursor to the end, streaming (constant memory).
+    #[arg(long, conflicts_with_all = ["follow", "limit"])]
+    pub all: bool,
 }
 
 /// `tail`.

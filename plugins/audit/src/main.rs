@@ -11,6 +11,7 @@
 
 mod cli;
 mod completion;
+mod export;
 mod filters;
 mod import;
 #[cfg(feature = "index")]

@@ -46,6 +46,22 @@ pub async fn search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
     )
     .await?;
 
+    if args.all {
+        let n =
+            crate::export::all_events(&sink, &selection, format, args.page_token.clone()).await?;
+        if n == 0 && matches!(format, OutputFormat::Table | OutputFormat::Wide) {
+            eprintln!(
+                "{}",
+                nothing_found(
+                    &selection,
+                    args.filters.namespace.as_deref(),
+                    Timestamp::now()
+                )
+            );
+        }
+        return Ok(());
+    }
+
     // Open the live stream before the search so nothing falls in between.
     let stream = if args.follow {
         Some(sink.follow(&follow_params(&selection)).await?)
