@@ -13,8 +13,8 @@ use crate::workspace::{Workspace, cargo, run};
 
 /// Installs what the tests need, then runs every crate's tests:
 /// the identity provider fixture's npm packages (`npm ci`), Debian's
-/// `chromium`, `dbus` and `gnome-keyring` when running as root and they are
-/// missing, then `cargo test --workspace` with
+/// `chromium`, `dbus`, `gnome-keyring`, `jq` and `ripgrep` when running as
+/// root and they are missing, then `cargo test --workspace` with
 /// `extra` appended.
 pub fn test(ws: &Workspace, extra: &[String]) -> Result<()> {
     let fixture = ws.root.join("test-support/oidc-provider/fixture");
@@ -28,7 +28,7 @@ pub fn test(ws: &Workspace, extra: &[String]) -> Result<()> {
     let missing = missing_debian_packages();
     if is_root() && !missing.is_empty() {
         eprintln!(
-            "== apt-get install {} (browser login and OS keyring tests)",
+            "== apt-get install {} (browser login, OS keyring and search benchmark tests)",
             missing.join(" ")
         );
         run(Command::new("apt-get")
@@ -182,12 +182,15 @@ fn is_root() -> bool {
 /// Debian packages the tests use, by a program each provides: `chromium`
 /// for the headless browser login, a session bus (`dbus-daemon`,
 /// `dbus-send`) and `gnome-keyring-daemon` for the OS keyring (Secret
-/// Service) test of oidc-login.
+/// Service) test of oidc-login, `jq` and `rg` (ripgrep) that the search
+/// benchmark's test checks the sink's answers against.
 const TEST_PACKAGES: &[(&str, &str)] = &[
     ("chromium", "chromium"),
     ("dbus-daemon", "dbus-daemon"),
     ("dbus-send", "dbus-bin"),
     ("gnome-keyring-daemon", "gnome-keyring"),
+    ("jq", "jq"),
+    ("rg", "ripgrep"),
 ];
 
 fn missing_debian_packages() -> Vec<&'static str> {
