@@ -1519,7 +1519,7 @@ fn check_generated_names(catalog: &Catalog, raw: &RawCatalog, ck: &mut Checker) 
 mod tests {
     use super::*;
 
-    pub(crate) const CA_PEM: &str = include_str!("../examples/ca/acme-root.pem");
+    pub(crate) const CA_PEM: &str = include_str!("../../examples/ca/acme-root.pem");
 
     fn load(yaml: &str) -> Result<(Catalog, Report), Report> {
         let parsed = parse(yaml, "test.yaml").expect("parses");
