@@ -10,19 +10,20 @@
 //! kubeconfig generation works from.
 
 mod model;
+mod raw;
 mod report;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
-use serde::Deserialize;
-use serde_saphyr::Spanned;
 
 use crate::selector::{self, Selector};
 use crate::template::{Names, Template};
 
 pub use model::{Catalog, Cluster, IdentityProvider, Naming, SecretRef, Team, TeamCluster};
+use raw::{KNOWN_KEYS, RawCertificateAuthority, RawNaming, Sp};
+pub use raw::{ParseError, Parsed, RawCatalog, parse};
 pub use report::{Problem, Report, Severity};
 
 /// The `apiVersion` this version of the plugin reads.
@@ -49,208 +50,6 @@ pub const GRANT_TYPES: &[&str] = &[
 
 /// The values of `kubectl oidc-login get-token --oidc-pkce-method`.
 pub const PKCE_METHODS: &[&str] = &["auto", "no", "S256"];
-type Sp<T> = Spanned<T>;
-
-// ---------------------------------------------------------------------------
-// Raw document: what the YAML says, with positions.
-// ---------------------------------------------------------------------------
-
-/// A catalog as written, before validation. Every field is optional so that
-/// missing ones are reported together by [`validate`] instead of one by one.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RawCatalog {
-    api_version: Option<Sp<String>>,
-    kind: Option<Sp<String>>,
-    metadata: Option<RawMetadata>,
-    naming: Option<RawNaming>,
-    install_hint: Option<Sp<String>>,
-    identity_providers: Option<Vec<Sp<RawIdentityProvider>>>,
-    clusters: Option<Vec<Sp<RawCluster>>>,
-    teams: Option<Vec<Sp<RawTeam>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct RawMetadata {
-    name: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct RawNaming {
-    context: Option<Sp<String>>,
-    user: Option<Sp<String>>,
-    cluster: Option<Sp<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct RawCertificateAuthority {
-    file: Option<Sp<String>>,
-    pem: Option<Sp<String>>,
-    data: Option<Sp<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawCluster {
-    name: Option<Sp<String>>,
-    server: Option<Sp<String>>,
-    certificate_authority: Option<Sp<RawCertificateAuthority>>,
-    tls_server_name: Option<Sp<String>>,
-    #[serde(rename = "proxyURL")]
-    proxy_url: Option<Sp<String>>,
-    namespace: Option<Sp<String>>,
-    labels: Option<BTreeMap<String, Sp<String>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct RawSecretRef {
-    env: Option<Sp<String>>,
-    file: Option<Sp<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawIdentityProvider {
-    name: Option<Sp<String>>,
-    #[serde(rename = "issuerURL")]
-    issuer_url: Option<Sp<String>>,
-    #[serde(rename = "clientID")]
-    client_id: Option<Sp<String>>,
-    client_secret_ref: Option<Sp<RawSecretRef>>,
-    extra_scopes: Option<Vec<Sp<String>>>,
-    grant_type: Option<Sp<String>>,
-    pkce_method: Option<Sp<String>>,
-    #[serde(rename = "redirectURL")]
-    redirect_url: Option<Sp<String>>,
-    listen_addresses: Option<Vec<Sp<String>>>,
-    auth_request_extra_params: Option<BTreeMap<String, String>>,
-    use_access_token: Option<bool>,
-    certificate_authority: Option<Sp<RawCertificateAuthority>>,
-    provide_cluster_info: Option<bool>,
-    extra_args: Option<Vec<Sp<String>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawTeam {
-    name: Option<Sp<String>>,
-    identity_provider: Option<Sp<String>>,
-    namespace: Option<Sp<String>>,
-    clusters: Option<Vec<Sp<RawTeamCluster>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct RawTeamCluster {
-    name: Option<Sp<String>>,
-    selector: Option<Sp<String>>,
-    namespace: Option<Sp<String>>,
-}
-
-/// The keys each object of the document may have, to report unknown ones
-/// (usually typos) by path.
-const KNOWN_KEYS: &[(&str, &[&str])] = &[
-    (
-        "",
-        &[
-            "apiVersion",
-            "kind",
-            "metadata",
-            "naming",
-            "installHint",
-            "identityProviders",
-            "clusters",
-            "teams",
-        ],
-    ),
-    ("metadata", &["name", "labels", "annotations"]),
-    ("naming", &["context", "user", "cluster"]),
-    (
-        "clusters[]",
-        &[
-            "name",
-            "server",
-            "certificateAuthority",
-            "tlsServerName",
-            "proxyURL",
-            "namespace",
-            "labels",
-        ],
-    ),
-    ("clusters[].certificateAuthority", &["file", "pem", "data"]),
-    (
-        "identityProviders[]",
-        &[
-            "name",
-            "issuerURL",
-            "clientID",
-            "clientSecretRef",
-            "extraScopes",
-            "grantType",
-            "pkceMethod",
-            "redirectURL",
-            "listenAddresses",
-            "authRequestExtraParams",
-            "useAccessToken",
-            "certificateAuthority",
-            "provideClusterInfo",
-            "extraArgs",
-        ],
-    ),
-    (
-        "identityProviders[].certificateAuthority",
-        &["file", "pem", "data"],
-    ),
-    ("identityProviders[].clientSecretRef", &["env", "file"]),
-    (
-        "teams[]",
-        &["name", "identityProvider", "namespace", "clusters"],
-    ),
-    ("teams[].clusters[]", &["name", "selector", "namespace"]),
-];
-
-// ---------------------------------------------------------------------------
-// Parsing
-// ---------------------------------------------------------------------------
-
-/// The YAML could not be read as a catalog at all.
-#[derive(Debug, thiserror::Error)]
-#[error("catalog {source_name} is not readable YAML of the expected shape: {message}")]
-pub struct ParseError {
-    source_name: String,
-    message: String,
-}
-
-/// A catalog parsed from YAML: its typed form and its generic form (for the
-/// unknown-field check).
-#[derive(Debug)]
-pub struct Parsed {
-    raw: RawCatalog,
-    generic: serde_json::Value,
-}
-
-/// Parses catalog YAML. `source_name` names the file, URL or ConfigMap in errors.
-pub fn parse(text: &str, source_name: &str) -> Result<Parsed, ParseError> {
-    let fail = |e: serde_saphyr::Error| ParseError {
-        source_name: source_name.to_string(),
-        message: e.to_string(),
-    };
-    let generic: serde_json::Value = serde_saphyr::from_str(text).map_err(fail)?;
-    if generic.is_null() {
-        return Err(ParseError {
-            source_name: source_name.to_string(),
-            message: "the document is empty; a catalog starts with `apiVersion: kubext.io/v1alpha1` and `kind: Catalog`".into(),
-        });
-    }
-    if !generic.is_object() {
-        return Err(ParseError {
-            source_name: source_name.to_string(),
-            message: "the document is not a mapping; a catalog starts with `apiVersion: kubext.io/v1alpha1` and `kind: Catalog`".into(),
-        });
-    }
-    let raw: RawCatalog = serde_saphyr::from_str(text).map_err(fail)?;
-    Ok(Parsed { raw, generic })
-}
-
 /// Where relative file references (`certificateAuthority.file`,
 /// `clientSecretRef.file`) are resolved.
 #[derive(Debug, Clone)]
