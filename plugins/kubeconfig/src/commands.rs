@@ -14,7 +14,9 @@ use kubectl_kubeconfig::source::{self, CatalogSource, FetchOptions};
 use kubectl_kubeconfig::{check as checks, merge as merging, serviceaccount as sa, write};
 use serde_json::{Map, Value, json};
 
-use crate::{CatalogArgs, CheckArgs, GenerateArgs, MergeArgs, ServiceAccountArgs, ValidateArgs};
+use crate::cli::{
+    CatalogArgs, CheckArgs, GenerateArgs, MergeArgs, ServiceAccountArgs, ValidateArgs,
+};
 
 fn catalog_source(args: &CatalogArgs) -> Result<CatalogSource, KitError> {
     match (&args.catalog, &args.from_configmap) {
