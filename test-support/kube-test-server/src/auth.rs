@@ -3,6 +3,10 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::{Value, json};
+
+/// The audience the apiserver puts into tokens when the request names none.
+pub(crate) const API_AUDIENCE: &str = "https://kubernetes.default.svc.cluster.local";
 
 /// A user as the apiserver's authenticators produce it (`user.Info`).
 ///
@@ -79,7 +83,7 @@ pub(crate) fn matching_audiences(
     match token_audiences {
         None => wanted
             .iter()
-            .filter(|a| *a == crate::api::API_AUDIENCE)
+            .filter(|a| *a == API_AUDIENCE)
             .cloned()
             .collect(),
         Some(have) => wanted
@@ -152,4 +156,19 @@ pub(crate) fn forbidden_reason(user: &User, attrs: &Attributes) -> String {
             user.name, attrs.verb, attrs.resource, attrs.group, attrs.namespace
         )
     }
+}
+
+/// A user as the `userInfo` of a review's status.
+pub(crate) fn user_info(user: &User) -> Value {
+    let mut info = json!({"username": user.name});
+    if !user.uid.is_empty() {
+        info["uid"] = json!(user.uid);
+    }
+    if !user.groups.is_empty() {
+        info["groups"] = json!(user.groups);
+    }
+    if !user.extra.is_empty() {
+        info["extra"] = json!(user.extra);
+    }
+    info
 }

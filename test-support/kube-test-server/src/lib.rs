@@ -58,10 +58,12 @@
 //! assert!(kubeconfig.exists());
 //! ```
 
+mod access;
 mod api;
 mod auth;
 mod discovery;
 mod kubeconfig;
+mod objects;
 mod oidc;
 mod patch;
 mod pki;
@@ -70,10 +72,13 @@ mod proxy;
 mod request_info;
 mod selector;
 mod server;
+mod state;
 mod status;
 mod store;
 mod table;
+mod tokens;
 mod watch;
+mod wire;
 
 use std::any::TypeId;
 use std::path::{Path, PathBuf};
@@ -88,27 +93,12 @@ pub use discovery::GIT_VERSION;
 pub use kubeconfig::{ExecConfig, KubeconfigOpts, KubeconfigUser};
 pub use oidc::OidcAuthenticator;
 pub use pki::ClientCert;
+pub use state::RecordedRequest;
 
 use auth::{Rule, TokenEntry};
-use server::{Running, ServiceProxy};
+use server::Running;
+use state::ServiceProxy;
 use store::{ObjectKey, ResourceType};
-
-/// One request the server answered, for assertions in tests.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordedRequest {
-    /// HTTP method, e.g. `GET`.
-    pub method: String,
-    /// The path, without the query.
-    pub path: String,
-    /// The raw query string, if any.
-    pub query: Option<String>,
-    /// The authenticated user, if the request was authenticated.
-    pub user: Option<String>,
-    /// The bearer token the request carried, valid or not.
-    pub bearer_token_seen: Option<String>,
-    /// The HTTP status the server answered with.
-    pub status: u16,
-}
 
 /// The running server. Stops when dropped.
 pub struct KubeTestServer {
@@ -145,7 +135,7 @@ impl KubeTestServer {
         Ok(KubeTestServer { running, dir })
     }
 
-    fn shared(&self) -> &server::Shared {
+    fn shared(&self) -> &state::Shared {
         &self.running.shared
     }
 
@@ -287,7 +277,7 @@ impl KubeTestServer {
         };
         if inner.store.get(&key).is_none() {
             let mut svc = service;
-            api::defaults(&rt, &mut svc);
+            objects::defaults(&rt, &mut svc);
             inner.store.put(&rt, svc);
         }
         inner.proxies.push(ServiceProxy {
@@ -370,7 +360,7 @@ impl KubeTestServer {
             value["metadata"]["namespace"] = json!(ns);
             ensure_namespace(&mut inner, &ns);
         }
-        api::defaults(&rt, &mut value);
+        objects::defaults(&rt, &mut value);
         let stored = inner.store.put(&rt, value);
         serde_json::from_value(stored).expect("the stored object reads back")
     }
@@ -446,7 +436,7 @@ fn find_type(types: &[ResourceType], group: &str, plural: &str) -> Option<Resour
         .cloned()
 }
 
-fn ensure_namespace(inner: &mut server::Inner, name: &str) {
+fn ensure_namespace(inner: &mut state::Inner, name: &str) {
     let key = ObjectKey {
         group: String::new(),
         plural: "namespaces".into(),
@@ -463,7 +453,7 @@ fn ensure_namespace(inner: &mut server::Inner, name: &str) {
             ..Default::default()
         })
         .expect("a Namespace serializes");
-        api::defaults(&rt, &mut ns);
+        objects::defaults(&rt, &mut ns);
         inner.store.put(&rt, ns);
     }
 }

@@ -9,7 +9,7 @@ use http::{HeaderMap, Request, Response, header};
 use hyper::body::Incoming;
 
 use crate::request_info::ResourceRequest;
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::status::ApiError;
 
 fn is_hop_by_hop(name: &header::HeaderName) -> bool {

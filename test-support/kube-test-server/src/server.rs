@@ -1,9 +1,7 @@
-//! The server itself: shared state, the background thread with its own tokio
-//! runtime, the accept loop and TLS (with optional client certificates).
+//! The server itself: the background thread with its own tokio runtime, the
+//! accept loop and TLS (with optional client certificates).
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -12,51 +10,9 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use rustls::server::WebPkiClientVerifier;
 use tokio::sync::watch;
 
-use crate::RecordedRequest;
-use crate::auth::{Rule, TokenEntry};
-use crate::oidc::TrustedIssuer;
 use crate::pki::Pki;
-use crate::store::{ResourceType, Store};
-
-/// A registered `services/{name}:{port}/proxy` target.
-#[derive(Clone, Debug)]
-pub(crate) struct ServiceProxy {
-    pub(crate) namespace: String,
-    pub(crate) name: String,
-    pub(crate) port: String,
-    pub(crate) target: String,
-}
-
-#[derive(Default)]
-pub(crate) struct Inner {
-    pub(crate) store: Store,
-    pub(crate) types: Vec<ResourceType>,
-    pub(crate) tokens: HashMap<String, TokenEntry>,
-    pub(crate) rules: Vec<Rule>,
-    pub(crate) proxies: Vec<ServiceProxy>,
-    pub(crate) requests: Vec<RecordedRequest>,
-    pub(crate) oidc: Vec<Arc<TrustedIssuer>>,
-}
-
-pub(crate) struct Shared {
-    inner: Mutex<Inner>,
-    pub(crate) pki: Pki,
-    pub(crate) addr: SocketAddr,
-    pub(crate) tls: bool,
-    /// Client for forwarding service proxy requests (never through an HTTP proxy).
-    pub(crate) upstream: reqwest::Client,
-    /// Signs the service account tokens the TokenRequest API issues.
-    pub(crate) sa_key: EcdsaKeyPair,
-    pub(crate) sa_key_id: String,
-    pub(crate) rng: SystemRandom,
-}
-
-impl Shared {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic in a test thread must not make every later call fail too.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
+use crate::state::{Inner, Shared};
+use crate::store::ResourceType;
 
 pub(crate) struct Running {
     pub(crate) shared: Arc<Shared>,

@@ -15,12 +15,12 @@ use hyper::body::Frame;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::api::{query_param, selectors};
 use crate::selector::{self, Selector};
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::status::ApiError;
 use crate::store::{ResourceType, StoreEvent};
 use crate::table;
+use crate::wire::{query_param, selectors};
 
 /// A response body fed from a channel, one chunk per event.
 struct ChannelBody(mpsc::Receiver<Bytes>);
