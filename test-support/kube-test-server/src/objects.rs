@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::request_info::ResourceRequest;
 use crate::selector;
-use crate::state::Shared;
+use crate::state::{Inner, Shared};
 use crate::status::ApiError;
 use crate::store::{ObjectKey, ResourceType, new_uid};
 use crate::table;
@@ -255,17 +255,7 @@ fn update(
         ));
     }
     let mut inner = shared.lock();
-    let key = ObjectKey {
-        group: rt.group.clone(),
-        plural: rt.plural.clone(),
-        namespace: namespace.to_string(),
-        name: name.to_string(),
-    };
-    let existing = inner
-        .store
-        .get(&key)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+    let existing = stored(&inner, rt, namespace, name)?;
     let sent_rv = body["metadata"]["resourceVersion"].as_str().unwrap_or("");
     if !sent_rv.is_empty() && existing["metadata"]["resourceVersion"].as_str() != Some(sent_rv) {
         let qualified = if rt.group.is_empty() {
@@ -312,17 +302,7 @@ fn patch(
     let patch: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     let mut inner = shared.lock();
-    let key = ObjectKey {
-        group: rt.group.clone(),
-        plural: rt.plural.clone(),
-        namespace: namespace.to_string(),
-        name: name.to_string(),
-    };
-    let existing = inner
-        .store
-        .get(&key)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+    let existing = stored(&inner, rt, namespace, name)?;
     let mut patched = existing.clone();
     if is_json_patch {
         crate::patch::json_patch(&mut patched, &patch).map_err(|e| {
@@ -367,4 +347,24 @@ pub(crate) fn defaults(rt: &ResourceType, obj: &mut Value) {
         }
         _ => {}
     }
+}
+
+/// The stored object `name` of type `rt` in `namespace`, or 404 NotFound.
+fn stored(
+    inner: &Inner,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+) -> Result<Value, ApiError> {
+    let key = ObjectKey {
+        group: rt.group.clone(),
+        plural: rt.plural.clone(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    };
+    inner
+        .store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
 }

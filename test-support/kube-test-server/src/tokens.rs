@@ -42,15 +42,7 @@ pub(crate) async fn authenticate_token(
 /// TokenReview: who is behind `spec.token`, for `spec.audiences`.
 pub(crate) async fn token_review(shared: &Shared, mut body: Value) -> Value {
     let token = body["spec"]["token"].as_str().unwrap_or("").to_string();
-    let wanted: Vec<String> = body["spec"]["audiences"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .filter(|a: &Vec<String>| !a.is_empty())
-        .unwrap_or_else(|| vec![API_AUDIENCE.to_string()]);
+    let wanted = spec_audiences(&body);
     body["apiVersion"] = json!("authentication.k8s.io/v1");
     body["kind"] = json!("TokenReview");
     body["metadata"] = json!({"creationTimestamp": null});
@@ -96,15 +88,7 @@ pub(crate) fn token_request(
             ),
         ));
     }
-    let audiences: Vec<String> = body["spec"]["audiences"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .filter(|a: &Vec<String>| !a.is_empty())
-        .unwrap_or_else(|| vec![API_AUDIENCE.to_string()]);
+    let audiences = spec_audiences(&body);
 
     let mut inner = shared.lock();
     let sa_key = ObjectKey {
@@ -242,4 +226,18 @@ fn sign_jwt(shared: &Shared, claims: &Value) -> Result<String, String> {
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(sig.as_ref())
     ))
+}
+
+/// `spec.audiences` of a review or request, or the apiserver's own audience
+/// when it names none.
+fn spec_audiences(body: &Value) -> Vec<String> {
+    body["spec"]["audiences"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .filter(|a: &Vec<String>| !a.is_empty())
+        .unwrap_or_else(|| vec![API_AUDIENCE.to_string()])
 }

@@ -17,24 +17,19 @@ const MAX_BODY: usize = 3 * 1024 * 1024;
 
 /// A JSON reply with this status code.
 pub(crate) fn json_response(code: u16, body: &Value) -> Response<Body> {
-    let mut bytes = serde_json::to_vec(body).unwrap_or_default();
-    bytes.push(b'\n');
-    let mut resp = Response::new(Body::from(bytes));
-    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
+    json_bytes_response(code, serde_json::to_vec(body).unwrap_or_default())
 }
 
 /// The `Status` reply of an API error.
 pub(crate) fn error_response(err: &ApiError) -> Response<Body> {
-    let mut bytes = err.body.clone();
+    json_bytes_response(err.code, err.body.clone())
+}
+
+/// Serialized JSON as a reply, newline-terminated as the apiserver sends it.
+fn json_bytes_response(code: u16, mut bytes: Vec<u8>) -> Response<Body> {
     bytes.push(b'\n');
     let mut resp = Response::new(Body::from(bytes));
-    *resp.status_mut() =
-        StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
