@@ -108,6 +108,22 @@ struct ServeArgs {
     /// File of bearer tokens (one per line) allowed to search, stats and follow.
     #[arg(long, value_name = "FILE")]
     search_token_file: Option<PathBuf>,
+    /// Accept Pub/Sub push requests whose Google-signed OIDC token has this
+    /// audience (the push subscription's --push-auth-token-audience).
+    #[arg(long, value_name = "AUDIENCE")]
+    pubsub_audience: Option<String>,
+    /// Only from this push service account (the token's email claim).
+    #[arg(long, value_name = "EMAIL", requires = "pubsub_audience")]
+    pubsub_service_account: Option<String>,
+    /// Issuer of push tokens.
+    #[arg(long, value_name = "URL", default_value = audit_sink::server::pubsub::GOOGLE_ISSUER)]
+    pubsub_issuer: String,
+    /// Where the issuer's signing keys are (JWKS).
+    #[arg(long, value_name = "URL", default_value = audit_sink::server::pubsub::GOOGLE_JWKS)]
+    pubsub_jwks_url: String,
+    /// Extra CA bundle (PEM) trusted when fetching --pubsub-jwks-url.
+    #[arg(long, value_name = "FILE")]
+    pubsub_ca: Option<PathBuf>,
     /// Allow listening on a non-loopback address without authentication.
     #[arg(long)]
     insecure: bool,
@@ -282,6 +298,27 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
             a.search_token_file.as_deref(),
             a.search_client_ca.as_deref(),
         )?,
+        pubsub: match a.pubsub_audience {
+            None => None,
+            Some(audience) => {
+                let ca = match &a.pubsub_ca {
+                    Some(p) => Some(
+                        std::fs::read(p)
+                            .with_context(|| format!("reading --pubsub-ca {}", p.display()))?,
+                    ),
+                    None => None,
+                };
+                Some(std::sync::Arc::new(
+                    audit_sink::server::pubsub::PushAuth::new(
+                        audience,
+                        &a.pubsub_issuer,
+                        &a.pubsub_jwks_url,
+                        a.pubsub_service_account,
+                        ca.as_deref(),
+                    )?,
+                ))
+            }
+        },
         insecure: a.insecure,
         max_body: a.max_body_bytes,
         limits: Limits {

@@ -55,6 +55,7 @@ use tower::ServiceExt as _;
 use crate::auth::{Credentials, PeerCerts};
 
 mod firehose;
+pub mod pubsub;
 use crate::deadletter::DeadLetter;
 use crate::index::{SearchRequest, prepare_json};
 use crate::pipeline::{Accepted, IngestError, Sink, SinkOptions};
@@ -102,6 +103,8 @@ pub struct ServeOptions {
     pub ingest: Credentials,
     /// Who may search.
     pub search: Credentials,
+    /// Verifier of Pub/Sub push OIDC tokens (`--pubsub-audience`).
+    pub pubsub: Option<Arc<pubsub::PushAuth>>,
     /// Allow a non-loopback address without authentication.
     pub insecure: bool,
     /// Request body limit in bytes (also applied after gzip decoding).
@@ -122,6 +125,7 @@ pub struct AppState {
     sink: Arc<Sink>,
     ingest: Credentials,
     search: Credentials,
+    pubsub: Option<Arc<pubsub::PushAuth>>,
     max_body: usize,
     body_read_timeout: Duration,
     shutdown: watch::Receiver<bool>,
@@ -185,6 +189,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(audit_api::EVENTS_PATH, post(ingest))
         .route(firehose::FIREHOSE_PATH, post(firehose::ingest))
+        .route(pubsub::PUBSUB_PATH, post(pubsub::ingest))
         .route(audit_api::SEARCH_PATH, get(search))
         .route(audit_api::STATS_PATH, get(stats))
         .route(audit_api::FOLLOW_PATH, get(follow))
@@ -754,6 +759,7 @@ pub async fn serve(
         sink: sink.clone(),
         ingest: opts.ingest,
         search: opts.search,
+        pubsub: opts.pubsub,
         max_body: opts.max_body,
         body_read_timeout: limits.body_read_timeout,
         shutdown: stop_rx.clone(),

@@ -41,6 +41,11 @@ complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l client-c
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l token-file -d 'File of bearer tokens (one per line) allowed to ingest' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l search-client-ca -d 'CA bundle (PEM) for client certificates allowed to search' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l search-token-file -d 'File of bearer tokens (one per line) allowed to search, stats and follow' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l pubsub-audience -d 'Accept Pub/Sub push requests whose Google-signed OIDC token has this audience (the push subscription\'s --push-auth-token-audience)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l pubsub-service-account -d 'Only from this push service account (the token\'s email claim)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l pubsub-issuer -d 'Issuer of push tokens' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l pubsub-jwks-url -d 'Where the issuer\'s signing keys are (JWKS)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l pubsub-ca -d 'Extra CA bundle (PEM) trusted when fetching --pubsub-jwks-url' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-body-bytes -d 'Largest request body accepted (bytes, also after gzip decoding); larger gets 413' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l commit-interval -d 'Longest time from 200 to searchable (index commit cadence), e.g. 500ms, 1s' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l retention -d 'Drop whole day partitions older than this (e.g. 30d); default: keep everything' -r

@@ -55,7 +55,8 @@ authcode\t'Authorization code flow with a browser and a loopback redirect'
 authcode-keyboard\t'Authorization code flow; paste the code on the terminal'
 password\t'Resource owner password credentials'
 device-code\t'Device authorization grant (RFC 8628)'
-client-credentials\t'Client credentials (no user)'"
+client-credentials\t'Client credentials (no user)'
+token-exchange\t'Token exchange (RFC 8693): trade the token in --subject-token-file, e.g. a CI job\'s'"
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l listen-address -d '[authcode] Address to bind the local server to; the first free one wins (repeatable, comma-separated)' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l skip-open-browser -d '[authcode, device-code] Do not open the browser automatically' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l browser-command -d '[authcode, device-code] Command to open the browser (may include arguments; the URL is appended)' -r
@@ -67,6 +68,8 @@ complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand ge
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l username -d '[password] Username for the resource owner password credentials grant' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l password -d '[password] Password for the resource owner password credentials grant' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l login-hint -d '[authcode, authcode-keyboard, device-code] Account to log in as (sent as login_hint; part of the cache key)' -r
+complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l subject-token-file -d '[token-exchange] File holding the token to exchange (read at every exchange, so CI may rewrite it)' -r
+complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l subject-token-type -d '[token-exchange] Type of that token: access_token, id_token, jwt, refresh_token or a full URN' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l token-cache-dir -d 'Path to a directory of the token cache [default: $KUBECACHEDIR/oidc-login or ~/.kube/cache/oidc-login]' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand get-token" -l token-cache-storage -d 'Storage for the token cache' -r -f -a "disk\t'Files in --token-cache-dir'
 keyring\t'The OS keyring (Secret Service on Linux); falls back to disk when there is none'
@@ -103,7 +106,8 @@ authcode\t'Authorization code flow with a browser and a loopback redirect'
 authcode-keyboard\t'Authorization code flow; paste the code on the terminal'
 password\t'Resource owner password credentials'
 device-code\t'Device authorization grant (RFC 8628)'
-client-credentials\t'Client credentials (no user)'"
+client-credentials\t'Client credentials (no user)'
+token-exchange\t'Token exchange (RFC 8693): trade the token in --subject-token-file, e.g. a CI job\'s'"
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l listen-address -d '[authcode] Address to bind the local server to; the first free one wins (repeatable, comma-separated)' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l skip-open-browser -d '[authcode, device-code] Do not open the browser automatically' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l browser-command -d '[authcode, device-code] Command to open the browser (may include arguments; the URL is appended)' -r
@@ -115,6 +119,8 @@ complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand se
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l username -d '[password] Username for the resource owner password credentials grant' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l password -d '[password] Password for the resource owner password credentials grant' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l login-hint -d '[authcode, authcode-keyboard, device-code] Account to log in as (sent as login_hint; part of the cache key)' -r
+complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l subject-token-file -d '[token-exchange] File holding the token to exchange (read at every exchange, so CI may rewrite it)' -r
+complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l subject-token-type -d '[token-exchange] Type of that token: access_token, id_token, jwt, refresh_token or a full URN' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -s v -l v -d 'Log verbosity' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l logtostderr -d 'Accepted for kubelogin compatibility; logs always go to stderr' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand setup" -l alsologtostderr -d 'Accepted for kubelogin compatibility; logs always go to stderr' -r
