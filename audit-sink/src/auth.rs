@@ -17,33 +17,94 @@ use sha2::{Digest, Sha256};
 #[derive(Clone, Debug, Default)]
 pub struct PeerCerts(pub Option<Arc<Vec<CertificateDer<'static>>>>);
 
+/// Which part of a client certificate's subject names the cluster it
+/// writes as (`--cluster-from-cert`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertClusterField {
+    /// The subject's common name (CN).
+    CommonName,
+    /// The subject's organisation (O); the first one if several.
+    Organization,
+}
+
 /// Who may use one group of endpoints.
 #[derive(Clone, Default)]
 pub struct Credentials {
-    token_digests: Vec<[u8; 32]>,
+    tokens: Vec<TokenEntry>,
     verifier: Option<Arc<dyn ClientCertVerifier>>,
     roots: Vec<CertificateDer<'static>>,
+    cert_cluster: Option<CertClusterField>,
+}
+
+#[derive(Clone)]
+struct TokenEntry {
+    digest: [u8; 32],
+    cluster: Option<String>,
+}
+
+/// A request that passed authentication.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Principal {
+    /// The cluster its credential is bound to: it may write only as this cluster.
+    pub cluster: Option<String>,
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
-            .field("tokens", &self.token_digests.len())
+            .field("tokens", &self.tokens.len())
             .field("client_ca", &self.verifier.is_some())
             .finish()
     }
 }
 
-/// Reads a token file: one token per line, blank lines and `#` comments ignored.
-pub fn load_tokens(path: &Path) -> anyhow::Result<Vec<String>> {
+/// One line of a token file: the token and the cluster it is bound to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenLine {
+    /// The bearer token.
+    pub token: String,
+    /// `cluster=NAME`: the only cluster this token may write as.
+    pub cluster: Option<String>,
+}
+
+impl std::fmt::Debug for TokenLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token itself.
+        f.debug_struct("TokenLine")
+            .field("cluster", &self.cluster)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads a token file: one token per line, optionally followed by
+/// `cluster=NAME`; blank lines and `#` comments ignored.
+pub fn load_tokens(path: &Path) -> anyhow::Result<Vec<TokenLine>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading token file {}", path.display()))?;
-    let tokens: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
+    let mut tokens = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let token = words.next().unwrap_or_default().to_string();
+        let mut cluster = None;
+        for w in words {
+            let Some(name) = w.strip_prefix("cluster=") else {
+                anyhow::bail!(
+                    "token file {} line {}: unexpected {:?} after the token; a line is `TOKEN` or `TOKEN cluster=NAME`",
+                    path.display(),
+                    i + 1,
+                    w.split('=').next().unwrap_or(w)
+                );
+            };
+            audit_api::fields::validate_cluster_name(name)
+                .with_context(|| format!("token file {} line {}", path.display(), i + 1))?;
+            cluster = Some(name.to_string());
+        }
+        tokens.push(TokenLine { token, cluster });
+    }
     anyhow::ensure!(
         !tokens.is_empty(),
         "token file {} holds no token (one per line)",
@@ -93,9 +154,12 @@ impl Credentials {
     ) -> anyhow::Result<Credentials> {
         let mut c = Credentials::default();
         if let Some(p) = token_file {
-            c.token_digests = load_tokens(p)?
-                .iter()
-                .map(|t| Sha256::digest(t.as_bytes()).into())
+            c.tokens = load_tokens(p)?
+                .into_iter()
+                .map(|t| TokenEntry {
+                    digest: Sha256::digest(t.token.as_bytes()).into(),
+                    cluster: t.cluster,
+                })
                 .collect();
         }
         if let Some(p) = client_ca {
@@ -105,9 +169,20 @@ impl Credentials {
         Ok(c)
     }
 
+    /// Binds each client certificate to the cluster named in its subject.
+    pub fn with_cert_cluster(mut self, field: Option<CertClusterField>) -> Credentials {
+        self.cert_cluster = field;
+        self
+    }
+
+    /// Whether some token is bound to a cluster.
+    pub fn has_bound_tokens(&self) -> bool {
+        self.tokens.iter().any(|t| t.cluster.is_some())
+    }
+
     /// Whether any credential is configured (otherwise everyone is allowed).
     pub fn is_configured(&self) -> bool {
-        !self.token_digests.is_empty() || self.verifier.is_some()
+        !self.tokens.is_empty() || self.verifier.is_some()
     }
 
     /// Whether the client CA is configured.
@@ -122,28 +197,94 @@ impl Credentials {
 
     /// Whether a request with this bearer token and peer chain may proceed.
     pub fn allows(&self, bearer: Option<&str>, peer: &PeerCerts) -> bool {
+        self.authenticate(bearer, peer).is_ok()
+    }
+
+    /// Who sent a request with this bearer token and peer chain, or why it
+    /// is refused.
+    pub fn authenticate(
+        &self,
+        bearer: Option<&str>,
+        peer: &PeerCerts,
+    ) -> Result<Principal, AuthError> {
         if !self.is_configured() {
-            return true;
+            return Ok(Principal::default());
         }
         if let Some(t) = bearer {
             let d: [u8; 32] = Sha256::digest(t.as_bytes()).into();
             // Digest comparison: equal-length inputs, no early exit on the secret's prefix.
-            if self.token_digests.iter().any(|x| {
-                x.iter()
+            if let Some(entry) = self.tokens.iter().find(|x| {
+                x.digest
+                    .iter()
                     .zip(d.iter())
                     .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                     == 0
             }) {
-                return true;
+                return Ok(Principal {
+                    cluster: entry.cluster.clone(),
+                });
             }
         }
         if let (Some(v), Some(chain)) = (&self.verifier, &peer.0)
             && let Some((end, rest)) = chain.split_first()
         {
-            return v.verify_client_cert(end, rest, UnixTime::now()).is_ok();
+            if v.verify_client_cert(end, rest, UnixTime::now()).is_err() {
+                return Err(AuthError::Unauthenticated);
+            }
+            let cluster = match self.cert_cluster {
+                None => None,
+                Some(field) => Some(cert_cluster(end, field)?),
+            };
+            return Ok(Principal { cluster });
         }
-        false
+        Err(AuthError::Unauthenticated)
     }
+}
+
+/// Why a request is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No valid token or certificate.
+    #[error("needs a valid bearer token or client certificate")]
+    Unauthenticated,
+    /// A valid certificate whose subject names no usable cluster.
+    #[error(
+        "the client certificate's subject {field} is {value:?}, which is not a cluster name (--cluster-from-cert): {reason}"
+    )]
+    CertCluster {
+        /// `CN` or `O`.
+        field: &'static str,
+        /// What the subject holds (empty when missing).
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The cluster named by a verified client certificate's subject.
+fn cert_cluster(cert: &CertificateDer<'_>, field: CertClusterField) -> Result<String, AuthError> {
+    let name = match field {
+        CertClusterField::CommonName => "CN",
+        CertClusterField::Organization => "O",
+    };
+    let refuse = |value: String, reason: String| AuthError::CertCluster {
+        field: name,
+        value,
+        reason,
+    };
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+        .map_err(|e| refuse(String::new(), e.to_string()))?;
+    let subject = parsed.subject();
+    let value = match field {
+        CertClusterField::CommonName => subject.iter_common_name().next(),
+        CertClusterField::Organization => subject.iter_organization().next(),
+    }
+    .and_then(|a| a.as_str().ok())
+    .unwrap_or_default()
+    .to_string();
+    audit_api::fields::validate_cluster_name(&value)
+        .map_err(|e| refuse(value.clone(), e.to_string()))?;
+    Ok(value)
 }
 
 /// The TLS server configuration: our certificate, and optional client

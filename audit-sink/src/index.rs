@@ -249,7 +249,7 @@ mod view {
 
     use audit_api::EventError;
     use audit_api::event::{AUDIT_V1, AUDIT_V1BETA1};
-    use audit_api::fields::{Field, VALUE_BREAK};
+    use audit_api::fields::{CLUSTER_ANNOTATION, DEFAULT_CLUSTER, Field, VALUE_BREAK};
     use serde::Deserialize;
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use sha2::{Digest, Sha256};
@@ -569,7 +569,7 @@ mod view {
                     if let Some(tf) = f.keyword(field) {
                         doc.add_text(tf, v);
                     }
-                    if !matches!(field, Field::Stage | Field::Level) {
+                    if !matches!(field, Field::Stage | Field::Level | Field::Cluster) {
                         text.push_str(v);
                         text.push(VALUE_BREAK);
                     }
@@ -605,6 +605,14 @@ mod view {
                 push(Field::Ip, Some(ip.as_str()));
             }
             push(Field::Uri, Some(self.request_uri.as_str()));
+            let cluster = self
+                .annotations
+                .iter()
+                .find(|(k, _)| k.as_str() == CLUSTER_ANNOTATION)
+                .map(|(_, v)| v.as_str())
+                .filter(|c| !c.is_empty())
+                .unwrap_or(DEFAULT_CLUSTER);
+            push(Field::Cluster, Some(cluster));
             if let Some(code) = self.response_status.as_ref().and_then(|s| s.code)
                 && code >= 0
             {
@@ -668,13 +676,89 @@ fn open_index(path: &Path, fields: &IndexFields) -> Result<Index, IndexError> {
     let dir = tantivy::directory::MmapDirectory::open(path)
         .map_err(|e| IndexError::Tantivy(tantivy::TantivyError::from(e)))?;
     let index = Index::open_or_create(dir, fields.schema.clone())?;
+    register_tokenizers(&index);
+    Ok(index)
+}
+
+fn register_tokenizers(index: &Index) {
     index.tokenizers().register(
         "audit_text",
         TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(LowerCaser)
             .build(),
     );
-    Ok(index)
+}
+
+/// Opens a day partition; one written with an older schema (before a field
+/// such as `cluster` existed) is rebuilt from the original events it stores.
+fn open_partition(path: &Path, fields: &IndexFields) -> Result<Index, IndexError> {
+    let rebuilding = path.with_extension("rebuild");
+    let old = path.with_extension("old");
+    // What an interrupted rebuild left: the old copy is still whole.
+    if rebuilding.exists() {
+        std::fs::remove_dir_all(&rebuilding)?;
+    }
+    if old.exists() {
+        if path.exists() {
+            std::fs::remove_dir_all(&old)?;
+        } else {
+            std::fs::rename(&old, path)?;
+        }
+    }
+    if path.join("meta.json").exists() {
+        let existing = Index::open_in_dir(path)?;
+        if existing.schema() != fields.schema {
+            rebuild_partition(&existing, path, &rebuilding, &old, fields)?;
+        }
+    }
+    open_index(path, fields)
+}
+
+fn rebuild_partition(
+    existing: &Index,
+    path: &Path,
+    rebuilding: &Path,
+    old: &Path,
+    fields: &IndexFields,
+) -> Result<(), IndexError> {
+    let started = std::time::Instant::now();
+    let raw_field = existing.schema().get_field("raw")?;
+    let reader = existing.reader()?;
+    let searcher = reader.searcher();
+    let fresh = open_index(rebuilding, fields)?;
+    let mut writer: IndexWriter = fresh.writer_with_num_threads(1, 64 * 1024 * 1024)?;
+    let (mut n, mut skipped) = (0u64, 0u64);
+    for segment in searcher.segment_readers() {
+        let store = segment.get_store_reader(64)?;
+        for doc_id in segment.doc_ids_alive() {
+            let doc: TantivyDocument = store.get(doc_id)?;
+            let prepared = doc
+                .get_first(raw_field)
+                .and_then(|v| v.as_bytes())
+                .map(|raw| prepare_json(raw, fields));
+            match prepared {
+                Some(Ok(p)) => {
+                    writer.add_document(p.doc)?;
+                    n += 1;
+                }
+                _ => skipped += 1,
+            }
+        }
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    drop(fresh);
+    std::fs::rename(path, old)?;
+    std::fs::rename(rebuilding, path)?;
+    std::fs::remove_dir_all(old)?;
+    tracing::info!(
+        partition = %path.display(),
+        events = n,
+        skipped,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "rebuilt an index partition written with an older schema"
+    );
+    Ok(())
 }
 
 /// All day partitions, shared by the indexer and the searchers.
@@ -751,13 +835,23 @@ impl Partitions {
         std::fs::create_dir_all(root)?;
         let fields = IndexFields::new();
         let mut map = BTreeMap::new();
+        // A partition whose rebuild stopped after moving it aside.
+        for entry in std::fs::read_dir(root)? {
+            let name = entry?.file_name().to_string_lossy().to_string();
+            if let Some(day) = name.strip_suffix(".old")
+                && parse_day_name(day).is_some()
+                && !root.join(day).exists()
+            {
+                std::fs::rename(root.join(&name), root.join(day))?;
+            }
+        }
         for entry in std::fs::read_dir(root)? {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().to_string();
             let Some(day) = parse_day_name(&name) else {
                 continue;
             };
-            let index = open_index(&entry.path(), &fields)?;
+            let index = open_partition(&entry.path(), &fields)?;
             let reader = index
                 .reader_builder()
                 .reload_policy(ReloadPolicy::Manual)
@@ -776,7 +870,7 @@ impl Partitions {
         if let Some(p) = self.map.read().expect("lock").get(&day) {
             return Ok(p.clone());
         }
-        let index = open_index(&self.root.join(day_name(day)), &self.fields)?;
+        let index = open_partition(&self.root.join(day_name(day)), &self.fields)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -1300,6 +1394,57 @@ mod tests {
         assert!(err.to_string().contains("JSON object"), "{err}");
         let api = Event::from_json(std::str::from_utf8(raw).unwrap()).unwrap_err();
         assert_eq!(err.to_string(), api.to_string());
+    }
+
+    #[test]
+    fn a_partition_written_before_the_cluster_field_is_rebuilt_from_its_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let fields = IndexFields::new();
+        // The schema as it was: every field but `cluster`.
+        let mut b = Schema::builder();
+        for (_, entry) in fields.schema.fields() {
+            if entry.name() != "cluster" {
+                b.add_field(entry.clone());
+            }
+        }
+        let old_schema = b.build();
+        assert_ne!(old_schema, fields.schema);
+        let start: jiff::Timestamp = "2025-05-01T00:00:00Z".parse().unwrap();
+        let events = crate::testgen::events(9, 50, crate::testgen::Level::Metadata, start, 1_000);
+        let day = prepare_json(events[0].as_bytes(), &fields).unwrap().day;
+        {
+            let path = dir.path().join(day_name(day));
+            std::fs::create_dir_all(&path).unwrap();
+            let index = Index::create_in_dir(&path, old_schema.clone()).unwrap();
+            register_tokenizers(&index);
+            let raw = old_schema.get_field("raw").unwrap();
+            let mut w: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+            for e in &events {
+                let mut doc = TantivyDocument::default();
+                doc.add_bytes(raw, e.as_bytes());
+                w.add_document(doc).unwrap();
+            }
+            w.commit().unwrap();
+        }
+        let parts = Partitions::open(dir.path()).unwrap();
+        assert_eq!(parts.num_docs(), 50);
+        let search = |q: &str| {
+            let req = SearchRequest {
+                query: audit_api::parse_query(q).unwrap(),
+                since: None,
+                until: None,
+                limit: 100,
+                cursor: None,
+            };
+            parts.search(&req).unwrap().0.len()
+        };
+        assert_eq!(search("cluster:default"), 50);
+        assert_eq!(search("cluster:prod"), 0);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, [day_name(day)]);
     }
 
     #[test]

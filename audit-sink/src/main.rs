@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use audit_sink::auth::Credentials;
+use audit_sink::auth::{CertClusterField, Credentials};
 use audit_sink::pipeline::{Sink, SinkOptions};
 use audit_sink::server::{DEFAULT_MAX_BODY, Limits, ServeOptions};
 use clap::{Args, Parser, Subcommand};
@@ -99,9 +99,17 @@ struct ServeArgs {
     /// CA bundle (PEM) for client certificates allowed to ingest.
     #[arg(long, value_name = "FILE")]
     client_ca: Option<PathBuf>,
-    /// File of bearer tokens (one per line) allowed to ingest.
+    /// File of bearer tokens allowed to ingest: one per line, `TOKEN` or
+    /// `TOKEN cluster=NAME` (that token writes only as cluster NAME).
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
+    /// The cluster of events whose credential is bound to none and whose
+    /// webhook URL has no ?cluster=NAME.
+    #[arg(long, value_name = "NAME", default_value = audit_api::fields::DEFAULT_CLUSTER, value_parser = parse_cluster)]
+    cluster_name: String,
+    /// Bind each ingest client certificate to the cluster named by its subject's CN or O.
+    #[arg(long, value_name = "cn|o", value_parser = ["cn", "o"], requires = "client_ca")]
+    cluster_from_cert: Option<String>,
     /// CA bundle (PEM) for client certificates allowed to search.
     #[arg(long, value_name = "FILE")]
     search_client_ca: Option<PathBuf>,
@@ -217,6 +225,12 @@ struct DeadLetterArgs {
     tail: Option<usize>,
 }
 
+fn parse_cluster(s: &str) -> Result<String, String> {
+    audit_api::fields::validate_cluster_name(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
 fn parse_interval(s: &str) -> Result<Duration, String> {
     if let Some(ms) = s.strip_suffix("ms") {
         return ms
@@ -290,14 +304,24 @@ fn main() -> ExitCode {
 
 fn serve(a: ServeArgs) -> anyhow::Result<()> {
     init_logs(a.log_format == "json");
+    let search = Credentials::load(
+        a.search_token_file.as_deref(),
+        a.search_client_ca.as_deref(),
+    )?;
+    anyhow::ensure!(
+        !search.has_bound_tokens(),
+        "--search-token-file: `cluster=` binds ingest tokens only; a search token sees every cluster (filter with the query `cluster:NAME`)"
+    );
     let opts = ServeOptions {
         listen: a.listen,
         tls: a.tls_cert.zip(a.tls_key),
-        ingest: Credentials::load(a.token_file.as_deref(), a.client_ca.as_deref())?,
-        search: Credentials::load(
-            a.search_token_file.as_deref(),
-            a.search_client_ca.as_deref(),
-        )?,
+        ingest: Credentials::load(a.token_file.as_deref(), a.client_ca.as_deref())?
+            .with_cert_cluster(match a.cluster_from_cert.as_deref() {
+                Some("cn") => Some(CertClusterField::CommonName),
+                Some(_) => Some(CertClusterField::Organization),
+                None => None,
+            }),
+        search,
         pubsub: match a.pubsub_audience {
             None => None,
             Some(audience) => {
@@ -336,6 +360,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
             redact: a.redaction.options(),
             ..SinkOptions::new(a.data.data_dir)
         },
+        cluster_name: a.cluster_name,
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(audit_sink::server::serve(

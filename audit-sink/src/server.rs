@@ -36,7 +36,7 @@ use audit_api::api::{
     DEFAULT_LIMIT, ErrorBody, FollowParams, IngestResponse, MAX_LIMIT, SearchParams, StatsParams,
 };
 use audit_api::event::RawEventList;
-use audit_api::fields::Field;
+use audit_api::fields::{Field, stamp_cluster, stamp_cluster_unless_named};
 use audit_api::{Query as AuditQuery, parse_query};
 use axum::Router;
 use axum::body::Body;
@@ -48,11 +48,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
+use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt as _;
 
-use crate::auth::{Credentials, PeerCerts};
+use crate::auth::{AuthError, Credentials, PeerCerts, Principal};
 
 mod firehose;
 pub mod pubsub;
@@ -113,6 +114,9 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// Pipeline options.
     pub sink: SinkOptions,
+    /// The cluster of events whose credential names none and whose URL
+    /// has no `?cluster=` (`--cluster-name`).
+    pub cluster_name: String,
 }
 
 /// The peer's address.
@@ -128,6 +132,7 @@ pub struct AppState {
     pubsub: Option<Arc<pubsub::PushAuth>>,
     max_body: usize,
     body_read_timeout: Duration,
+    cluster_name: Arc<str>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -264,10 +269,27 @@ fn too_large(limit: usize) -> Response {
 async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Response {
     let (parts, body) = req.into_parts();
     let (peer, remote) = peer_of(&parts.extensions);
-    if !st.ingest.allows(bearer(&parts.headers), &peer) {
-        tracing::warn!(remote = ?remote, "unauthenticated ingest refused");
-        return unauthorized("ingest");
-    }
+    let principal = match st.ingest.authenticate(bearer(&parts.headers), &peer) {
+        Ok(p) => p,
+        Err(AuthError::Unauthenticated) => {
+            tracing::warn!(remote = ?remote, "unauthenticated ingest refused");
+            return unauthorized("ingest");
+        }
+        Err(e) => {
+            tracing::warn!(remote = ?remote, error = %e, "ingest refused");
+            return error(
+                StatusCode::FORBIDDEN,
+                ErrorBody::new("forbidden", e.to_string()),
+            );
+        }
+    };
+    let cluster = match ingest_cluster(&st, &principal, &parts.uri) {
+        Ok(c) => c,
+        Err(r) => {
+            tracing::warn!(remote = ?remote, "ingest refused: cluster not allowed");
+            return r;
+        }
+    };
     // While the index queue is full, wait for room before reading and
     // parsing the body (it stays in the socket, memory stays bounded); if
     // none comes in time, refuse: parsing batches only to answer 429 would
@@ -367,8 +389,22 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
     let redaction = &st.sink.shared.redaction;
     for raw in list.items {
         let raw = redaction.event(raw);
-        match prepare_json(raw.get().as_bytes(), &st.sink.shared.parts.fields) {
-            Ok(prepared) => accepted.push(Accepted { raw, prepared }),
+        // The cluster goes into the stored event; a rejected one is kept as received.
+        let stamped = match if cluster.bound {
+            stamp_cluster(raw.get(), &cluster.name)
+        } else {
+            stamp_cluster_unless_named(raw.get(), &cluster.name)
+        } {
+            Ok(Some(s)) => RawValue::from_string(s).ok(),
+            // Unchanged, or not an object (prepare_json says why, in audit-api's words).
+            Ok(None) | Err(_) => None,
+        };
+        let stored = stamped.as_deref().unwrap_or(&raw);
+        match prepare_json(stored.get().as_bytes(), &st.sink.shared.parts.fields) {
+            Ok(prepared) => accepted.push(Accepted {
+                raw: stamped.unwrap_or(raw),
+                prepared,
+            }),
             Err(e) => dead.push(DeadLetter::new(
                 "event",
                 e.to_string(),
@@ -408,6 +444,70 @@ async fn ingest(State(st): State<AppState>, req: http::Request<Body>) -> Respons
             "the write-ahead log is slow; retry later",
             5,
         ),
+    }
+}
+
+/// `?cluster=` on the webhook URL.
+#[derive(serde::Deserialize)]
+struct IngestParams {
+    cluster: Option<String>,
+}
+
+/// The cluster a batch is stored as.
+struct BatchCluster {
+    name: String,
+    /// From the credential or `?cluster=`: it replaces whatever the events
+    /// say. Otherwise `name` is only for events that name no valid cluster.
+    bound: bool,
+}
+
+/// The cluster a batch is stored as: the credential's, else `?cluster=`,
+/// else the one each event names, else `--cluster-name`. A credential bound
+/// to one cluster may not name another (403); a malformed name is a 400.
+fn ingest_cluster(
+    st: &AppState,
+    who: &Principal,
+    uri: &http::Uri,
+) -> Result<BatchCluster, Response> {
+    let asked = match Query::<IngestParams>::try_from_uri(uri) {
+        Ok(Query(p)) => p.cluster,
+        Err(e) => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                ErrorBody::new("bad_request", format!("query string: {e}")),
+            ));
+        }
+    };
+    if let Some(name) = &asked
+        && let Err(e) = audit_api::fields::validate_cluster_name(name)
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            ErrorBody::new("bad_cluster", format!("?cluster=: {e}")),
+        ));
+    }
+    match (&who.cluster, asked) {
+        (Some(bound), Some(asked)) if *bound != asked => Err(error(
+            StatusCode::FORBIDDEN,
+            ErrorBody::new(
+                "forbidden",
+                format!(
+                    "this credential may only write as cluster {bound:?}, not {asked:?}; drop ?cluster= from the webhook URL or use that cluster's credential"
+                ),
+            ),
+        )),
+        (Some(bound), _) => Ok(BatchCluster {
+            name: bound.clone(),
+            bound: true,
+        }),
+        (None, Some(asked)) => Ok(BatchCluster {
+            name: asked,
+            bound: true,
+        }),
+        (None, None) => Ok(BatchCluster {
+            name: st.cluster_name.to_string(),
+            bound: false,
+        }),
     }
 }
 
@@ -762,6 +862,7 @@ pub async fn serve(
         pubsub: opts.pubsub,
         max_body: opts.max_body,
         body_read_timeout: limits.body_read_timeout,
+        cluster_name: opts.cluster_name.into(),
         shutdown: stop_rx.clone(),
     });
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());

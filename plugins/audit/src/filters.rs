@@ -96,6 +96,7 @@ pub fn build(filters: &FilterArgs, now: Timestamp) -> Result<Selection, KitError
     if let Some(stage) = &filters.stage {
         terms.push(term("stage", &stage_value(stage)?));
     }
+    terms.extend(any_of("cluster", &filters.audit_cluster));
 
     if !free_text.trim().is_empty() {
         if terms.is_empty() {
@@ -191,7 +192,8 @@ fn quote(value: &str) -> String {
     }
 }
 
-fn any_of(field: &str, values: &[String]) -> Option<String> {
+/// `field:v1` or `(field:v1 OR field:v2 …)`; `None` for no values.
+pub fn any_of(field: &str, values: &[String]) -> Option<String> {
     let terms: Vec<String> = values
         .iter()
         .filter(|v| !v.trim().is_empty())

@@ -68,7 +68,7 @@ const HEADERS: [&str; 8] = [
     "SOURCE IP",
     "AGE",
 ];
-const WIDE_HEADERS: [&str; 4] = ["STAGE", "USER AGENT", "AUDIT ID", "IMPERSONATED"];
+const WIDE_HEADERS: [&str; 5] = ["STAGE", "USER AGENT", "AUDIT ID", "IMPERSONATED", "CLUSTER"];
 
 /// The table cells of one event.
 pub fn cells(event: &Event, wide: bool) -> Vec<String> {
@@ -133,6 +133,7 @@ pub fn cells(event: &Event, wide: bool) -> Vec<String> {
                 .map(|u| u.username.clone())
                 .unwrap_or_default(),
         ));
+        row.push(audit_api::fields::event_cluster(event).to_string());
     }
     row
 }
@@ -163,9 +164,24 @@ pub fn write_events(
                 return Ok(());
             }
             let wide = format == OutputFormat::Wide;
-            let mut table = Table::new(headers(wide));
+            // Events of several clusters: say which (wide has the column anyway).
+            let first = records
+                .first()
+                .map(|r| audit_api::fields::event_cluster(&r.event));
+            let several = records
+                .iter()
+                .any(|r| Some(audit_api::fields::event_cluster(&r.event)) != first);
+            let mut h = headers(wide);
+            if several && !wide {
+                h.insert(0, "CLUSTER");
+            }
+            let mut table = Table::new(h);
             for r in records {
-                table.row(cells(&r.event, wide));
+                let mut row = cells(&r.event, wide);
+                if several && !wide {
+                    row.insert(0, audit_api::fields::event_cluster(&r.event).to_string());
+                }
+                table.row(row);
             }
             out.write_all(table.render().as_bytes())
         }

@@ -51,6 +51,7 @@ pub async fn who(cli: &Cli, args: &WhoArgs) -> anyhow::Result<()> {
     if let Some(ns) = &namespace {
         terms.push(term("ns", ns));
     }
+    terms.extend(filters::any_of("cluster", &args.audit_cluster));
     let query = terms.join(" ");
     filters::check_query(&query, "the object")?;
     let (since, until) = filters::time_range(&args.time, Timestamp::now())?;

@@ -100,7 +100,7 @@ fn search_outputs_every_format() {
     let wide = ok(search(&sink).args(["--limit", "1000", "-o", "wide"]));
     assert_eq!(
         split_cells(wide.lines().next().unwrap())[8..],
-        ["STAGE", "USER AGENT", "AUDIT ID", "IMPERSONATED"]
+        ["STAGE", "USER AGENT", "AUDIT ID", "IMPERSONATED", "CLUSTER"]
     );
     assert_eq!(wide.lines().count(), all.len() + 1);
 }
