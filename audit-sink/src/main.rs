@@ -198,7 +198,7 @@ struct ImportArgs {
     output: String,
 }
 
-/// `--audit-cluster`: 1 to 63 letters, digits, '-' or '_'.
+/// `--audit-cluster`, `--cluster-name`: 1 to 63 letters, digits, '-' or '_'.
 fn parse_cluster(s: &str) -> Result<String, String> {
     if s.is_empty()
         || s.len() > 63
@@ -223,12 +223,6 @@ struct DeadLetterArgs {
     /// Show only the last N entries.
     #[arg(long, value_name = "N")]
     tail: Option<usize>,
-}
-
-fn parse_cluster(s: &str) -> Result<String, String> {
-    audit_api::fields::validate_cluster_name(s)
-        .map(|()| s.to_string())
-        .map_err(|e| e.to_string())
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
