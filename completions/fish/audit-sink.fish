@@ -38,7 +38,10 @@ complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l redact-k
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l tls-cert -d 'TLS certificate chain (PEM); enables HTTPS' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l tls-key -d 'TLS private key (PEM)' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l client-ca -d 'CA bundle (PEM) for client certificates allowed to ingest' -r -F
-complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l token-file -d 'File of bearer tokens (one per line) allowed to ingest' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l token-file -d 'File of bearer tokens allowed to ingest: one per line, `TOKEN` or `TOKEN cluster=NAME` (that token writes only as cluster NAME)' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l cluster-name -d 'The cluster of events whose credential is bound to none and whose webhook URL has no ?cluster=NAME' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l cluster-from-cert -d 'Bind each ingest client certificate to the cluster named by its subject\'s CN or O' -r -f -a "cn\t''
+o\t''"
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l search-client-ca -d 'CA bundle (PEM) for client certificates allowed to search' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l search-token-file -d 'File of bearer tokens (one per line) allowed to search, stats and follow' -r -F
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l pubsub-audience -d 'Accept Pub/Sub push requests whose Google-signed OIDC token has this audience (the push subscription\'s --push-auth-token-audience)' -r

@@ -62,6 +62,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l s
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s n -l namespace -d 'Only objects in this namespace (default: all namespaces)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l status -d 'Only responses with this code or class: 403, 4xx, 5xx (repeatable)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l stage -d 'Only this stage: RequestReceived, ResponseStarted, ResponseComplete, Panic' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l audit-cluster -d 'Only events from this cluster, as the sink recorded it (wildcards: \'prod-*\'; repeatable). Not --cluster: that is kubectl\'s kubeconfig flag' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l since -d 'Only events received in this recent span (30m, 2h, 7d) or after this RFC 3339 time' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l until -d 'Only events received before this time (a duration ago, or RFC 3339)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l from -d 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)' -r
@@ -91,6 +92,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s v
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l exec -d 'exec, attach and port-forward sessions, whatever the verb (kubectl ≥ 1.35 execs with `get`)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s A -l all-namespaces -d 'All namespaces (the default; accepted for kubectl muscle memory)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s f -l follow -d 'After the results, keep streaming new matching events until Ctrl-C'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l all -d 'Every matching event, not one page: follows the cursor to the end, streaming (constant memory)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l user -d 'Only requests made by this user (wildcards: \'system:serviceaccount:prod:*\')' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l group -d 'Only requests by members of this group' -r
@@ -101,6 +103,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l sub
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -s n -l namespace -d 'Only objects in this namespace (default: all namespaces)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l status -d 'Only responses with this code or class: 403, 4xx, 5xx (repeatable)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l stage -d 'Only this stage: RequestReceived, ResponseStarted, ResponseComplete, Panic' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l audit-cluster -d 'Only events from this cluster, as the sink recorded it (wildcards: \'prod-*\'; repeatable). Not --cluster: that is kubectl\'s kubeconfig flag' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l since -d 'Only events received in this recent span (30m, 2h, 7d) or after this RFC 3339 time' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l until -d 'Only events received before this time (a duration ago, or RFC 3339)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l from -d 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)' -r
@@ -137,6 +140,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l su
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -s n -l namespace -d 'Only objects in this namespace (default: all namespaces)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l status -d 'Only responses with this code or class: 403, 4xx, 5xx (repeatable)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l stage -d 'Only this stage: RequestReceived, ResponseStarted, ResponseComplete, Panic' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l audit-cluster -d 'Only events from this cluster, as the sink recorded it (wildcards: \'prod-*\'; repeatable). Not --cluster: that is kubectl\'s kubeconfig flag' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l since -d 'Only events received in this recent span (30m, 2h, 7d) or after this RFC 3339 time' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l until -d 'Only events received before this time (a duration ago, or RFC 3339)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l from -d 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)' -r
@@ -169,6 +173,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -s A 
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l histogram -d 'Also show a histogram of matching events over time'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s n -l namespace -d 'The object\'s namespace (default: the kubeconfig context\'s, else "default")' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l audit-cluster -d 'Only events from this cluster, as the sink recorded it (wildcards: \'prod-*\'; repeatable)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l since -d 'Only events received in this recent span (30m, 2h, 7d) or after this RFC 3339 time' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l until -d 'Only events received before this time (a duration ago, or RFC 3339)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l from -d 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)' -r
