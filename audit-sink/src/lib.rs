@@ -22,6 +22,8 @@ pub mod deadletter;
 pub mod import;
 pub mod index;
 pub mod metrics;
+#[cfg(feature = "server")]
+pub mod nats;
 pub mod pipeline;
 pub mod query;
 pub mod redaction;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use audit_sink::auth::{CertClusterField, Credentials};
+use audit_sink::nats::NatsOptions;
 use audit_sink::pipeline::{Sink, SinkOptions};
 use audit_sink::server::{DEFAULT_MAX_BODY, Limits, ServeOptions};
 use clap::{Args, Parser, Subcommand};
@@ -171,6 +172,83 @@ struct ServeArgs {
     /// Most connections served at once; more wait in the listen backlog until one closes.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
+    /// NATS server URLs (comma-separated, nats:// or tls://): a JetStream
+    /// stream becomes the log of record instead of the local write-ahead
+    /// log, and this process one replica of a fleet.
+    #[arg(
+        long,
+        value_name = "URL[,URL…]",
+        value_delimiter = ',',
+        help_heading = "Fleet (NATS JetStream)"
+    )]
+    nats: Vec<String>,
+    /// The JetStream stream holding the events (created when missing).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "KUBEXT_AUDIT",
+        requires = "nats",
+        help_heading = "Fleet (NATS JetStream)"
+    )]
+    nats_stream: String,
+    /// Replicas of the stream when the sink creates it (a quorum acknowledges each event).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5), requires = "nats", help_heading = "Fleet (NATS JetStream)")]
+    nats_replicas: u8,
+    /// NATS credentials file (JWT and NKey seed).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "nats",
+        help_heading = "Fleet (NATS JetStream)"
+    )]
+    nats_creds: Option<PathBuf>,
+    /// File holding a NATS token.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "nats",
+        help_heading = "Fleet (NATS JetStream)"
+    )]
+    nats_token_file: Option<PathBuf>,
+    /// CA bundle (PEM) of the NATS servers' certificates; requires TLS.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "nats",
+        help_heading = "Fleet (NATS JetStream)"
+    )]
+    nats_ca: Option<PathBuf>,
+    /// Drop events older than this from the stream when the sink creates it (e.g. 30d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval, requires = "nats", help_heading = "Fleet (NATS JetStream)")]
+    nats_max_age: Option<Duration>,
+    /// Size limit of the stream when the sink creates it (oldest events go first).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        requires = "nats",
+        help_heading = "Fleet (NATS JetStream)"
+    )]
+    nats_max_bytes: Option<i64>,
+    /// This replica's name, which names its durable consumer (default: the host name).
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "AUDIT_SINK_REPLICA_NAME",
+        requires = "nats",
+        help_heading = "Fleet (NATS JetStream)"
+    )]
+    replica_name: Option<String>,
+    /// /readyz answers 503 while this replica's index is further behind the stream.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval, help_heading = "Fleet (NATS JetStream)")]
+    max_lag: Duration,
+    /// Index only these subjects (repeatable), e.g. kubext.audit.prod-eu; default: every cluster.
+    #[arg(
+        long,
+        value_name = "SUBJECT",
+        requires = "nats",
+        help_heading = "Fleet (NATS JetStream)"
+    )]
+    index_subjects: Vec<String>,
 }
 
 #[derive(Args)]
@@ -223,6 +301,57 @@ struct DeadLetterArgs {
     /// Show only the last N entries.
     #[arg(long, value_name = "N")]
     tail: Option<usize>,
+}
+
+/// The fleet flags, when `--nats` is given.
+#[allow(clippy::too_many_arguments)]
+fn nats_options(
+    urls: Vec<String>,
+    stream: String,
+    replicas: u8,
+    creds: Option<PathBuf>,
+    token_file: Option<PathBuf>,
+    ca: Option<PathBuf>,
+    max_age: Option<Duration>,
+    max_bytes: Option<i64>,
+    replica_name: Option<String>,
+    max_lag: Duration,
+    index_subjects: Vec<String>,
+) -> anyhow::Result<Option<NatsOptions>> {
+    if urls.is_empty() {
+        return Ok(None);
+    }
+    let replica_name = match replica_name {
+        Some(n) => n,
+        None => host_name()
+            .context("cannot read the host name for --replica-name; give --replica-name NAME")?,
+    };
+    anyhow::ensure!(
+        !replica_name.trim().is_empty(),
+        "--replica-name must not be empty"
+    );
+    let mut o = NatsOptions::new(urls, replica_name);
+    o.stream = stream;
+    o.replicas = replicas.into();
+    o.creds = creds;
+    o.token_file = token_file;
+    o.ca = ca;
+    o.max_age = max_age;
+    o.max_bytes = max_bytes;
+    o.max_lag = max_lag;
+    o.index_subjects = index_subjects;
+    Ok(Some(o))
+}
+
+fn host_name() -> anyhow::Result<String> {
+    if let Ok(h) = std::env::var("HOSTNAME")
+        && !h.trim().is_empty()
+    {
+        return Ok(h.trim().to_string());
+    }
+    Ok(std::fs::read_to_string("/proc/sys/kernel/hostname")?
+        .trim()
+        .to_string())
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -355,6 +484,19 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
             ..SinkOptions::new(a.data.data_dir)
         },
         cluster_name: a.cluster_name,
+        nats: nats_options(
+            a.nats,
+            a.nats_stream,
+            a.nats_replicas,
+            a.nats_creds,
+            a.nats_token_file,
+            a.nats_ca,
+            a.nats_max_age,
+            a.nats_max_bytes,
+            a.replica_name,
+            a.max_lag,
+            a.index_subjects,
+        )?,
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(audit_sink::server::serve(

@@ -77,6 +77,11 @@ pub struct Metrics {
     pub pending_events: AtomicU64,
     /// Time from the 200 to searchable, of the last commit (microseconds).
     pub index_lag_micros: AtomicU64,
+    /// Fleet mode: how far this replica's index is behind the stream
+    /// (microseconds; `u64::MAX` while catching up before the first commit).
+    pub log_lag_micros: AtomicU64,
+    /// Fleet mode: messages of the stream not yet delivered to this replica.
+    pub log_pending: AtomicU64,
     /// Index commit latency.
     pub commit: Histogram,
     /// Search latency.
@@ -174,6 +179,23 @@ impl Metrics {
             "audit_sink_index_lag_seconds",
             "Time from acknowledgement to searchable at the last commit.",
             self.index_lag_micros.load(Relaxed) as f64 / 1e6,
+        );
+        let lag = self.log_lag_micros.load(Relaxed);
+        gauge(
+            &mut out,
+            "audit_sink_log_lag_seconds",
+            "Fleet mode: how far this replica's index is behind the JetStream stream (+Inf while it catches up).",
+            if lag == u64::MAX {
+                f64::INFINITY
+            } else {
+                lag as f64 / 1e6
+            },
+        );
+        gauge(
+            &mut out,
+            "audit_sink_log_pending_messages",
+            "Fleet mode: stream messages not yet delivered to this replica.",
+            self.log_pending.load(Relaxed) as f64,
         );
         gauge(
             &mut out,

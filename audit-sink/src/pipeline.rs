@@ -123,6 +123,22 @@ pub enum IngestError {
     /// The data directory's file system is full (or over quota).
     #[error("write-ahead log: no space left on the data directory's file system: {0}")]
     NoSpace(String),
+    /// The replicated log (fleet mode) did not acknowledge every event.
+    #[error("the replicated log (NATS JetStream) did not store the batch: {0}")]
+    Log(String),
+}
+
+/// What [`ExternalLog::append`] returns.
+pub type LogFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), IngestError>> + Send + 'a>>;
+
+/// A log of record outside the data directory (fleet mode: a NATS JetStream
+/// stream) taking the place of the write-ahead log. Its own consumer feeds
+/// the index, so the sink's queue to the indexer is not used.
+pub trait ExternalLog: Send + Sync {
+    /// Makes `events` durable in the log and keeps `dead` in the dead-letter
+    /// log; resolves once every event is acknowledged.
+    fn append(&self, events: Vec<Accepted>, dead: Vec<DeadLetter>) -> LogFuture<'_>;
 }
 
 impl IngestError {
@@ -169,6 +185,8 @@ pub struct Shared {
     closing: AtomicBool,
     replaying: AtomicBool,
     index_failing: AtomicBool,
+    /// Fleet mode: `/readyz` fails while the index lags the stream by more.
+    max_lag: Option<Duration>,
 }
 
 impl Shared {
@@ -200,6 +218,20 @@ impl Shared {
     pub fn index_failing(&self) -> bool {
         self.index_failing.load(Relaxed)
     }
+    /// Records whether index writes fail.
+    pub(crate) fn set_index_failing(&self, failing: bool) {
+        self.index_failing.store(failing, Relaxed);
+    }
+    /// Fleet mode: how far this replica's index is behind the stream, when
+    /// that is more than `--max-lag` (`Duration::MAX` while catching up).
+    pub fn lagging(&self) -> Option<Duration> {
+        let max = self.max_lag?;
+        let lag = match self.metrics.log_lag_micros.load(Relaxed) {
+            u64::MAX => Duration::MAX,
+            l => Duration::from_micros(l),
+        };
+        (lag > max).then_some(lag)
+    }
 }
 
 /// The running pipeline.
@@ -208,6 +240,8 @@ pub struct Sink {
     pub shared: Arc<Shared>,
     wal_tx: Mutex<Option<mpsc::Sender<WalRequest>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Fleet mode: the log of record instead of the write-ahead log.
+    external: Option<Arc<dyn ExternalLog>>,
     _lock: File,
 }
 
@@ -267,6 +301,7 @@ impl Sink {
             closing: AtomicBool::new(false),
             replaying: AtomicBool::new(replay_to.is_some()),
             index_failing: AtomicBool::new(false),
+            max_lag: None,
         });
         let (wal_tx, wal_rx) = mpsc::channel::<WalRequest>(1024);
         let (idx_tx, idx_rx) = std_mpsc::channel::<IndexJob>();
@@ -286,8 +321,53 @@ impl Sink {
             shared,
             wal_tx: Mutex::new(Some(wal_tx)),
             threads: Mutex::new(vec![t1, t2]),
+            external: None,
             _lock: lock,
         })
+    }
+
+    /// Opens the data directory's index with `log` as the log of record
+    /// (fleet mode). The caller starts the indexer that feeds the index from
+    /// that log ([`Sink::add_thread`]); `/readyz` fails while the index lags
+    /// it by more than `max_lag`.
+    pub fn open_external(
+        opts: SinkOptions,
+        log: Arc<dyn ExternalLog>,
+        max_lag: Option<Duration>,
+    ) -> anyhow::Result<Sink> {
+        let lock = lock_data_dir(&opts.data_dir)?;
+        let parts = Arc::new(
+            Partitions::open(&opts.data_dir.join("index"))
+                .with_context(|| format!("opening the index in {}", opts.data_dir.display()))?,
+        );
+        let (follow, _) = broadcast::channel(4096);
+        let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
+        let shared = Arc::new(Shared {
+            parts,
+            metrics: Arc::new(Metrics::default()),
+            follow,
+            redaction,
+            pending: AtomicUsize::new(0),
+            max_pending: opts.max_pending_events,
+            room: tokio::sync::Notify::new(),
+            overload_wait: opts.overload_wait,
+            closing: AtomicBool::new(false),
+            replaying: AtomicBool::new(false),
+            index_failing: AtomicBool::new(false),
+            max_lag,
+        });
+        Ok(Sink {
+            shared,
+            wal_tx: Mutex::new(None),
+            threads: Mutex::new(Vec::new()),
+            external: Some(log),
+            _lock: lock,
+        })
+    }
+
+    /// Adds a pipeline thread, joined by [`Sink::shutdown`].
+    pub fn add_thread(&self, t: JoinHandle<()>) {
+        self.threads.lock().expect("lock").push(t);
     }
 
     /// Reserves room for `n` events; fails at once when the queue is full.
@@ -389,6 +469,22 @@ impl Sink {
         dead: Vec<DeadLetter>,
     ) -> Result<(), IngestError> {
         let n = events.len();
+        if let Some(log) = &self.external {
+            // The stream's own consumer feeds the index: nothing waits in our queue.
+            let r = if self.shared.closing() {
+                Err(IngestError::Closed)
+            } else {
+                log.append(events, dead).await
+            };
+            self.release(n);
+            if r.is_ok() {
+                self.shared
+                    .metrics
+                    .events_accepted
+                    .fetch_add(n as u64, Relaxed);
+            }
+            return r;
+        }
         let (reply, rx) = oneshot::channel();
         let tx = match self.sender() {
             Ok(tx) => tx,

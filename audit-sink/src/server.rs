@@ -117,6 +117,8 @@ pub struct ServeOptions {
     /// The cluster of events whose credential names none and whose URL
     /// has no `?cluster=` (`--cluster-name`).
     pub cluster_name: String,
+    /// Fleet mode: a NATS JetStream stream is the log of record.
+    pub nats: Option<crate::nats::NatsOptions>,
 }
 
 /// The peer's address.
@@ -235,6 +237,16 @@ async fn readyz(State(st): State<AppState>) -> Response {
             "index writes failing (disk full?); retrying",
         )
             .into_response()
+    } else if let Some(lag) = s.lagging() {
+        let msg = if lag == Duration::MAX {
+            "catching up with the replicated log".to_string()
+        } else {
+            format!(
+                "{:.1}s behind the replicated log (--max-lag)",
+                lag.as_secs_f64()
+            )
+        };
+        (StatusCode::SERVICE_UNAVAILABLE, msg).into_response()
     } else if s.overloaded() {
         (StatusCode::SERVICE_UNAVAILABLE, "indexer behind").into_response()
     } else {
@@ -524,6 +536,12 @@ fn ingest_error(e: IngestError) -> Response {
             "shutting_down",
             &e.to_string(),
             5,
+        ),
+        IngestError::Log(_) => retry_after(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "log_unavailable",
+            &e.to_string(),
+            2,
         ),
         IngestError::Wal(_) => retry_after(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -832,11 +850,12 @@ pub async fn serve(
         None => None,
     };
     let sink_opts = opts.sink.clone();
-    let sink = Arc::new(
-        tokio::task::spawn_blocking(move || Sink::open(sink_opts))
+    let sink = Arc::new(match opts.nats.clone() {
+        Some(nats) => crate::nats::open_sink(sink_opts, nats).await?,
+        None => tokio::task::spawn_blocking(move || Sink::open(sink_opts))
             .await
             .context("opening the sink")??,
-    );
+    });
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| {

@@ -84,7 +84,9 @@ fn ingest_failure(e: &IngestError, request_id: &str) -> Response {
     let status = match e {
         IngestError::Overloaded => StatusCode::TOO_MANY_REQUESTS,
         IngestError::NoSpace(_) => StatusCode::INSUFFICIENT_STORAGE,
-        IngestError::Closed | IngestError::Wal(_) => StatusCode::SERVICE_UNAVAILABLE,
+        IngestError::Closed | IngestError::Wal(_) | IngestError::Log(_) => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
     };
     answer(status, request_id, Some(&e.to_string()))
 }

@@ -1,0 +1,175 @@
+//! Fleet mode (`audit-sink serve --nats URL`): a NATS JetStream stream is
+//! the log of record instead of the embedded write-ahead log.
+//!
+//! ```text
+//! handler ─▶ publish every event (Nats-Msg-Id = its key) ─▶ all acks ─▶ 200
+//!            (a stream of N replicas acks once a quorum stored it)
+//! stream ─▶ this replica's durable consumer ─▶ indexer thread: dedup, add,
+//!           commit every interval ─▶ ack up to the last committed message
+//! ```
+//! Every replica consumes the whole stream (or the subjects of
+//! `--index-subjects`) and builds its own index, so any replica answers
+//! searches; a new replica, or one restarted with an empty data directory,
+//! catches up from the stream. The sink implements no replication,
+//! consensus or consumer offsets: JetStream does.
+//!
+//! Events larger than the server's max payload are kept in a JetStream
+//! object store of the same replication and referenced from the stream.
+
+mod consume;
+mod publish;
+mod stream;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::pipeline::{Sink, SinkOptions};
+
+pub use stream::{StreamSettings, subject_for};
+
+/// The subjects the sink publishes to: `kubext.audit.<cluster>`.
+pub const SUBJECT_PREFIX: &str = "kubext.audit";
+/// Header naming the object that holds an event too large for one message.
+pub const OBJECT_HEADER: &str = "Kubext-Object";
+
+/// How to reach and use the NATS cluster (the `--nats*` flags).
+#[derive(Debug, Clone)]
+pub struct NatsOptions {
+    /// Server URLs (`nats://host:4222`, `tls://…`).
+    pub urls: Vec<String>,
+    /// Stream name (`--nats-stream`).
+    pub stream: String,
+    /// Stream replicas when the sink creates it (`--nats-replicas`).
+    pub replicas: usize,
+    /// Credentials file (`--nats-creds`).
+    pub creds: Option<PathBuf>,
+    /// File holding a token (`--nats-token-file`).
+    pub token_file: Option<PathBuf>,
+    /// CA bundle for TLS (`--nats-ca`); implies TLS.
+    pub ca: Option<PathBuf>,
+    /// This replica's name: its durable consumer (`--replica-name`).
+    pub replica_name: String,
+    /// Stream age limit when the sink creates it (`--nats-max-age`).
+    pub max_age: Option<Duration>,
+    /// Stream size limit when the sink creates it (`--nats-max-bytes`).
+    pub max_bytes: Option<i64>,
+    /// `/readyz` fails while this replica lags the stream by more (`--max-lag`).
+    pub max_lag: Duration,
+    /// Subjects this replica indexes (`--index-subjects`; default all).
+    pub index_subjects: Vec<String>,
+    /// How long a publish may wait for its acknowledgement.
+    pub ack_timeout: Duration,
+}
+
+impl NatsOptions {
+    /// Defaults for `urls`.
+    pub fn new(urls: Vec<String>, replica_name: String) -> NatsOptions {
+        NatsOptions {
+            urls,
+            stream: "KUBEXT_AUDIT".into(),
+            replicas: 3,
+            creds: None,
+            token_file: None,
+            ca: None,
+            replica_name,
+            max_age: None,
+            max_bytes: None,
+            max_lag: Duration::from_secs(10),
+            index_subjects: Vec::new(),
+            ack_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+async fn connect(opts: &NatsOptions) -> anyhow::Result<async_nats::Client> {
+    let mut o = async_nats::ConnectOptions::new()
+        .name(format!("audit-sink {}", opts.replica_name))
+        .connection_timeout(Duration::from_secs(5))
+        .retry_on_initial_connect()
+        .max_reconnects(None);
+    if let Some(path) = &opts.creds {
+        o = o
+            .credentials_file(path)
+            .await
+            .with_context(|| format!("reading --nats-creds {}", path.display()))?;
+    }
+    if let Some(path) = &opts.token_file {
+        let token = std::fs::read_to_string(path)
+            .with_context(|| format!("reading --nats-token-file {}", path.display()))?;
+        let token = token.trim();
+        anyhow::ensure!(
+            !token.is_empty(),
+            "--nats-token-file {} is empty",
+            path.display()
+        );
+        o = o.token(token.to_string());
+    }
+    if let Some(path) = &opts.ca {
+        anyhow::ensure!(
+            path.is_file(),
+            "--nats-ca {} is not a readable file",
+            path.display()
+        );
+        o = o.add_root_certificates(path.clone()).require_tls(true);
+    }
+    let addrs: Vec<async_nats::ServerAddr> = opts
+        .urls
+        .iter()
+        .map(|u| {
+            u.parse::<async_nats::ServerAddr>()
+                .with_context(|| format!("--nats: {u:?} is not a NATS URL (nats://host:4222)"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    o.connect(addrs)
+        .await
+        .with_context(|| format!("connecting to NATS at {}", opts.urls.join(",")))
+}
+
+/// Connects to NATS, creates or checks the stream and this replica's
+/// consumer, and starts the pipeline with the stream as its log of record.
+pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Result<Sink> {
+    let client = connect(&opts).await?;
+    let js = async_nats::jetstream::ContextBuilder::new()
+        .timeout(opts.ack_timeout)
+        .max_ack_inflight(100_000)
+        .backpressure_on_inflight(true)
+        .build(client.clone());
+    let settings = StreamSettings::from_options(&opts);
+    // The cluster may still be electing its leaders right after it starts.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let stream = loop {
+        match stream::ensure(&js, &settings).await {
+            Ok(s) => break s,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::info!(error = %format!("{e:#}"), "JetStream not ready yet; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => {
+                return Err(e.context(format!(
+                    "NATS at {} did not answer JetStream requests within 60 s; is JetStream enabled and does the cluster have a quorum?",
+                    opts.urls.join(",")
+                )));
+            }
+        }
+    };
+    let objects = stream::ensure_objects(&js, &settings).await?;
+    let max_payload = client.server_info().max_payload;
+    let publisher = Arc::new(publish::Publisher::new(
+        js.clone(),
+        objects.clone(),
+        max_payload,
+        &sink_opts.data_dir,
+    )?);
+    let consumer = consume::durable(&stream, &opts).await?;
+    let sink = Sink::open_external(sink_opts.clone(), publisher, Some(opts.max_lag))?;
+    consume::start(&sink, sink_opts, consumer, objects)?;
+    tracing::info!(
+        stream = %opts.stream,
+        replica = %opts.replica_name,
+        "JetStream stream is the log of record"
+    );
+    Ok(sink)
+}
