@@ -207,6 +207,8 @@ fn index_loop(
     opts: SinkOptions,
     handle: tokio::runtime::Handle,
 ) {
+    // The commit-interval timeout below is a tokio timer: it needs the runtime.
+    let _runtime = handle.enter();
     let new_writers = || {
         Writers::new(
             shared.parts.clone(),

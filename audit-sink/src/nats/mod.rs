@@ -131,6 +131,9 @@ async fn connect(opts: &NatsOptions) -> anyhow::Result<async_nats::Client> {
 /// Connects to NATS, creates or checks the stream and this replica's
 /// consumer, and starts the pipeline with the stream as its log of record.
 pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Result<Sink> {
+    // The dead-letter log is opened before the index: the directory must exist.
+    std::fs::create_dir_all(&sink_opts.data_dir)
+        .with_context(|| format!("creating data directory {}", sink_opts.data_dir.display()))?;
     let client = connect(&opts).await?;
     let js = async_nats::jetstream::ContextBuilder::new()
         .timeout(opts.ack_timeout)
@@ -157,12 +160,20 @@ pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Res
     };
     let objects = stream::ensure_objects(&js, &settings).await?;
     let max_payload = client.server_info().max_payload;
-    let publisher = Arc::new(publish::Publisher::new(
-        js.clone(),
-        objects.clone(),
-        max_payload,
-        &sink_opts.data_dir,
-    )?);
+    let publisher = Arc::new(
+        publish::Publisher::new(
+            js.clone(),
+            objects.clone(),
+            max_payload,
+            &sink_opts.data_dir,
+        )
+        .with_context(|| {
+            format!(
+                "opening the dead-letter log in {}",
+                sink_opts.data_dir.display()
+            )
+        })?,
+    );
     let consumer = consume::durable(&stream, &opts).await?;
     let sink = Sink::open_external(sink_opts.clone(), publisher, Some(opts.max_lag))?;
     consume::start(&sink, sink_opts, consumer, objects)?;
