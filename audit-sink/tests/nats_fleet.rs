@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 use audit_sink::testgen::{self, Level};
 use common::*;
 
+/// The scenarios run one after the other: two 3-node clusters and three
+/// sinks at once starve a 2-core machine until start-up times out.
+static ONE_CLUSTER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn nats_server() -> PathBuf {
     if let Ok(p) = std::env::var("NATS_SERVER") {
         return PathBuf::from(p);
@@ -218,6 +222,7 @@ async fn two_replicas_keep_every_acknowledged_event_through_node_and_sink_crashe
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
+    let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut nats = NatsCluster::start();
     let dir = tempfile::tempdir().unwrap();
     let a = replica(&dir.path().join("a"), &nats, "a");
@@ -268,6 +273,7 @@ async fn two_replicas_keep_every_acknowledged_event_through_node_and_sink_crashe
 /// the server's max payload go through whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quorum_loss_answers_503_and_recovers_by_itself() {
+    let _serial = ONE_CLUSTER_AT_A_TIME.lock().await;
     let mut nats = NatsCluster::start();
     let dir = tempfile::tempdir().unwrap();
     let sink = replica(&dir.path().join("a"), &nats, "a");

@@ -141,13 +141,20 @@ pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Res
         .backpressure_on_inflight(true)
         .build(client.clone());
     let settings = StreamSettings::from_options(&opts);
-    // The cluster may still be electing its leaders right after it starts.
+    // The cluster may still be electing its leaders right after it starts,
+    // and any of the three set-up requests can time out meanwhile.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let stream = loop {
-        match stream::ensure(&js, &settings).await {
+    let (objects, consumer) = loop {
+        let setup = async {
+            let stream = stream::ensure(&js, &settings).await?;
+            let objects = stream::ensure_objects(&js, &settings).await?;
+            let consumer = consume::durable(&stream, &opts).await?;
+            anyhow::Ok((objects, consumer))
+        };
+        match setup.await {
             Ok(s) => break s,
             Err(e) if tokio::time::Instant::now() < deadline => {
-                tracing::info!(error = %format!("{e:#}"), "JetStream not ready yet; retrying");
+                tracing::warn!(error = %format!("{e:#}"), "JetStream not ready yet; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             Err(e) => {
@@ -158,7 +165,6 @@ pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Res
             }
         }
     };
-    let objects = stream::ensure_objects(&js, &settings).await?;
     let max_payload = client.server_info().max_payload;
     let publisher = Arc::new(
         publish::Publisher::new(
@@ -174,7 +180,6 @@ pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Res
             )
         })?,
     );
-    let consumer = consume::durable(&stream, &opts).await?;
     let sink = Sink::open_external(sink_opts.clone(), publisher, Some(opts.max_lag))?;
     consume::start(&sink, sink_opts, consumer, objects)?;
     tracing::info!(
