@@ -54,37 +54,57 @@ fn no_result_names_the_range_searched_and_how_to_widen_it() {
 }
 
 #[test]
-fn import_summary_names_the_dead_letters_command_the_sink_has() {
+fn import_summaries_keep_and_name_the_dead_letters() {
     let sink = SinkProcess::start();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("audit.log");
-    // The seed lines hold one invalid placeholder the sink rejects.
+    // The seed lines hold one invalid placeholder (`{"kind": 0}`).
     std::fs::write(&file, seed_lines().join("\n")).unwrap();
+
+    // kubectl audit import: the placeholder is not sent; the warning says why and
+    // --dead-letters keeps it verbatim.
+    let kept = dir.path().join("dead.jsonl");
     let (code, stdout, stderr) = run(audit()
-        .args(["import", "--server", &sink.url, "--no-progress"])
+        .args([
+            "import",
+            "--server",
+            &sink.url,
+            "--no-progress",
+            "--dead-letters",
+        ])
+        .arg(&kept)
         .arg(&file));
     assert_eq!(code, 0, "{stderr}");
-    let all = format!("{stdout}{stderr}");
-    let named = all
-        .split('`')
-        .find(|s| s.starts_with("audit-sink "))
-        .unwrap_or_else(|| panic!("no audit-sink command named:\n{all}"));
-    let args: Vec<&str> = named.split_whitespace().skip(1).collect();
-    // The command exists (its --help succeeds) and reads the sink's data directory.
+    assert!(
+        stderr.contains("not stored, invalid-event") && stdout.contains("1 record(s) not sent"),
+        "{stdout}{stderr}"
+    );
+    let kept = std::fs::read_to_string(&kept).unwrap();
+    assert_eq!(kept.lines().count(), 1, "{kept}");
+    assert!(
+        kept.contains("invalid-event") && kept.contains("kind"),
+        "{kept}"
+    );
+
+    // audit-sink import keeps it in the data directory's dead-letter log and
+    // names the command that shows it; that command exists and shows it.
+    let data = dir.path().join("data");
     let out = std::process::Command::new(sink_binary())
-        .args(&args)
-        .arg("--help")
+        .args(["import", "--no-progress", "--data-dir"])
+        .arg(&data)
+        .arg(&file)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "`{named}` is not an audit-sink command: {}",
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("(audit-sink dead-letters)"), "{all}");
     let out = std::process::Command::new(sink_binary())
-        .args(&args)
-        .arg("--data-dir")
-        .arg(sink.dir.path().join("data"))
+        .args(["dead-letters", "--data-dir"])
+        .arg(&data)
         .output()
         .unwrap();
     assert!(
