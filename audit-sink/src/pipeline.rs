@@ -218,7 +218,9 @@ impl Shared {
     pub fn index_failing(&self) -> bool {
         self.index_failing.load(Relaxed)
     }
-    /// Records whether index writes fail.
+    /// Records whether index writes fail (the fleet mode's indexer; the
+    /// embedded log's indexer sets the flag in place).
+    #[cfg(feature = "server")]
     pub(crate) fn set_index_failing(&self, failing: bool) {
         self.index_failing.store(failing, Relaxed);
     }
