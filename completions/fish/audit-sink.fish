@@ -61,6 +61,17 @@ complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l header-r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l body-read-timeout -d 'Longest time to receive a whole ingest body; slower uploads get 408 and are closed' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l idle-timeout -d 'Close keep-alive connections with no request for this long' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-connections -d 'Most connections served at once; more wait in the listen backlog until one closes' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats -d 'NATS server URLs (comma-separated, nats:// or tls://): a JetStream stream becomes the log of record instead of the local write-ahead log, and this process one replica of a fleet' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats-stream -d 'The JetStream stream holding the events (created when missing)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats-replicas -d 'Replicas of the stream when the sink creates it (a quorum acknowledges each event)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats-creds -d 'NATS credentials file (JWT and NKey seed)' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats-token-file -d 'File holding a NATS token' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats-ca -d 'CA bundle (PEM) of the NATS servers\' certificates; requires TLS' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats-max-age -d 'Drop events older than this from the stream when the sink creates it (e.g. 30d)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats-max-bytes -d 'Size limit of the stream when the sink creates it (oldest events go first)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l replica-name -d 'This replica\'s name, which names its durable consumer (default: the host name)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-lag -d '/readyz answers 503 while this replica\'s index is further behind the stream' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l index-subjects -d 'Index only these subjects (repeatable), e.g. kubext.audit.prod-eu; default: every cluster' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l no-redact-secrets -d 'Store Secret data and tokens as received (logged as a warning, and audit_sink_secret_redaction_enabled is 0 in /metrics)'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l insecure -d 'Allow listening on a non-loopback address without authentication'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -s h -l help -d 'Print help'
