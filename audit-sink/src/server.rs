@@ -1203,3 +1203,31 @@ async fn serve_connection(
 /// A byte stream a connection can be served over (TCP or TLS over TCP).
 trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> IoStream for T {}
+
+/// Redacts the events a cloud envelope held and parses each for the index;
+/// one that does not parse goes to `dead` with `source`, redacted as well.
+fn accept_cloud_events(
+    st: &AppState,
+    events: Vec<audit_api::envelope::CloudEvent>,
+    source: &str,
+    accepted: &mut Vec<crate::pipeline::Accepted>,
+    dead: &mut Vec<DeadLetter>,
+) {
+    let redaction = &st.sink.shared.redaction;
+    for e in events {
+        let Ok(raw) = RawValue::from_string(e.json) else {
+            continue;
+        };
+        let raw = redaction.event(raw);
+        let bytes = raw.get().as_bytes().to_vec();
+        match crate::pipeline::Accepted::parse(raw, &st.sink.shared.parts.fields) {
+            Ok(a) => accepted.push(a),
+            Err(err) => dead.push(DeadLetter::new(
+                "event",
+                format!("invalid-event: {err}"),
+                Some(source.to_string()),
+                &redaction.rejected(&bytes),
+            )),
+        }
+    }
+}

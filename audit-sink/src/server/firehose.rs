@@ -24,11 +24,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
-use super::{AppState, INGEST_DEADLINE, bearer, peer_of};
+use super::{AppState, INGEST_DEADLINE, accept_cloud_events, bearer, peer_of};
 use crate::deadletter::DeadLetter;
-use crate::pipeline::{Accepted, IngestError};
+use crate::pipeline::IngestError;
 
 /// The path Firehose is pointed at.
 pub const FIREHOSE_PATH: &str = "/v1/ingest/firehose";
@@ -209,22 +208,7 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
             }
         };
         let decoded = eks::decode(&data, &ctx);
-        for e in decoded.events {
-            let Ok(raw) = RawValue::from_string(e.json) else {
-                continue;
-            };
-            let raw = redaction.event(raw);
-            let bytes = raw.get().as_bytes().to_vec();
-            match Accepted::parse(raw, &st.sink.shared.parts.fields) {
-                Ok(a) => accepted.push(a),
-                Err(err) => dead.push(DeadLetter::new(
-                    "event",
-                    format!("invalid-event: {err}"),
-                    Some(at("")),
-                    &redaction.rejected(&bytes),
-                )),
-            }
-        }
+        accept_cloud_events(&st, decoded.events, &at(""), &mut accepted, &mut dead);
         for d in decoded.dead {
             dead.push(DeadLetter::new(
                 "event",

@@ -24,11 +24,12 @@ use base64::Engine as _;
 use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
 use openidconnect::{ClientId, IssuerUrl, Nonce};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use super::{AppState, INGEST_DEADLINE, bearer, error, ingest_error, peer_of, unauthorized};
+use super::{
+    AppState, INGEST_DEADLINE, accept_cloud_events, bearer, error, ingest_error, peer_of,
+    unauthorized,
+};
 use crate::deadletter::DeadLetter;
-use crate::pipeline::Accepted;
 use audit_api::api::ErrorBody;
 
 /// The path a push subscription is pointed at.
@@ -270,22 +271,7 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
         )),
         Ok(data) => {
             let decoded = gke::decode(&data, &Context::default());
-            for e in decoded.events {
-                let Ok(raw) = RawValue::from_string(e.json) else {
-                    continue;
-                };
-                let raw = redaction.event(raw);
-                let bytes = raw.get().as_bytes().to_vec();
-                match Accepted::parse(raw, &st.sink.shared.parts.fields) {
-                    Ok(a) => accepted.push(a),
-                    Err(err) => dead.push(DeadLetter::new(
-                        "event",
-                        format!("invalid-event: {err}"),
-                        Some(source.clone()),
-                        &redaction.rejected(&bytes),
-                    )),
-                }
-            }
+            accept_cloud_events(&st, decoded.events, &source, &mut accepted, &mut dead);
             for d in decoded.dead {
                 dead.push(DeadLetter::new(
                     "event",
