@@ -88,6 +88,12 @@ pub fn validate_cluster_name(name: &str) -> Result<(), InvalidClusterName> {
     }
 }
 
+/// Parses a cluster name given on a command line (`--audit-cluster`,
+/// `--cluster-name`): [`validate_cluster_name`], then the owned name.
+pub fn parse_cluster_name(name: &str) -> Result<String, InvalidClusterName> {
+    validate_cluster_name(name).map(|()| name.to_string())
+}
+
 /// Description of one query field.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldSpec {

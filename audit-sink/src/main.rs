@@ -106,7 +106,7 @@ struct ServeArgs {
     token_file: Option<PathBuf>,
     /// The cluster of events whose credential is bound to none and whose
     /// webhook URL has no ?cluster=NAME.
-    #[arg(long, value_name = "NAME", default_value = audit_api::fields::DEFAULT_CLUSTER, value_parser = parse_cluster)]
+    #[arg(long, value_name = "NAME", default_value = audit_api::fields::DEFAULT_CLUSTER, value_parser = audit_api::fields::parse_cluster_name)]
     cluster_name: String,
     /// Bind each ingest client certificate to the cluster named by its subject's CN or O.
     #[arg(long, value_name = "cn|o", value_parser = ["cn", "o"], requires = "client_ca")]
@@ -266,7 +266,7 @@ struct ImportArgs {
     format: String,
     /// Cluster of the imported events when the file does not name it
     /// (EKS CloudWatch output and S3 exports, the apiserver's log).
-    #[arg(long, value_name = "NAME", value_parser = parse_cluster)]
+    #[arg(long, value_name = "NAME", value_parser = audit_api::fields::parse_cluster_name)]
     audit_cluster: Option<String>,
     /// Hide the progress bar.
     #[arg(long)]
@@ -274,21 +274,6 @@ struct ImportArgs {
     /// Output: table, or json (an array with one summary per file).
     #[arg(short = 'o', long, default_value = "table", value_parser = ["table", "json"])]
     output: String,
-}
-
-/// `--audit-cluster`, `--cluster-name`: 1 to 63 letters, digits, '-' or '_'.
-fn parse_cluster(s: &str) -> Result<String, String> {
-    if s.is_empty()
-        || s.len() > 63
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(format!(
-            "invalid cluster name {s:?}: use 1 to 63 letters, digits, '-' or '_' (e.g. prod-eu)"
-        ));
-    }
-    Ok(s.to_string())
 }
 
 #[derive(Args)]

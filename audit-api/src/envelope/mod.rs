@@ -28,8 +28,8 @@ pub mod aks;
 pub mod eks;
 pub mod gke;
 
-/// Annotation: the cluster an event came from.
-pub const CLUSTER_ANNOTATION: &str = "audit.kubext.io/cluster";
+/// Annotation: the cluster an event came from (defined with the query fields).
+pub use crate::fields::CLUSTER_ANNOTATION;
 /// Annotation: the cloud whose export carried the event (`eks`, `gke`, `aks`).
 pub const CLOUD_ANNOTATION: &str = "audit.kubext.io/cloud";
 /// Annotation (EKS): the CloudWatch Logs group.

@@ -369,7 +369,7 @@ pub struct ImportArgs {
 
     /// Cluster of the imported events when the file does not name it
     /// (EKS CloudWatch output and S3 exports, the apiserver's log).
-    #[arg(long, value_name = "NAME", value_parser = parse_cluster_name)]
+    #[arg(long, value_name = "NAME", value_parser = audit_api::fields::parse_cluster_name)]
     pub audit_cluster: Option<String>,
 
     /// Also write the records that are not stored (with their reason) to this file, as JSON lines.
@@ -384,21 +384,6 @@ pub struct ImportArgs {
     /// Hide the progress bar (it is hidden anyway when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
-}
-
-/// `--audit-cluster`: 1 to 63 letters, digits, '-' or '_'.
-fn parse_cluster_name(s: &str) -> Result<String, String> {
-    if s.is_empty()
-        || s.len() > 63
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return Err(format!(
-            "invalid cluster name {s:?}: use 1 to 63 letters, digits, '-' or '_' (e.g. prod-eu)"
-        ));
-    }
-    Ok(s.to_string())
 }
 
 /// kubectl's `--request-timeout`: `0`, seconds, or a duration (`30s`, `2m`, `1h`).
