@@ -272,10 +272,14 @@ fn describe_files(files: &[PathBuf]) -> String {
             many.iter()
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
-                .join(":")
+                .join(PATH_LIST_SEPARATOR)
         ),
     }
 }
+
+/// How `$KUBECONFIG` separates its files on this platform, so an error lists
+/// them as the user would write them.
+const PATH_LIST_SEPARATOR: &str = if cfg!(windows) { ";" } else { ":" };
 
 fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
     let list: Vec<&str> = names.map(String::as_str).collect();
