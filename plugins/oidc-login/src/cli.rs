@@ -401,6 +401,17 @@ pub fn parse_pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)
         .collect()
 }
 
+/// `KEY=VALUE` flag values with the values hidden (a header may carry a credential).
+fn redacted_pairs(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| match v.split_once('=') {
+            Some((key, _)) => format!("{key}=<redacted>"),
+            None => "<redacted>".to_string(),
+        })
+        .collect()
+}
+
 impl std::fmt::Debug for ProviderArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderArgs")
@@ -413,7 +424,7 @@ impl std::fmt::Debug for ProviderArgs {
             .field("redirect_url", &self.redirect_url)
             .field("extra_scopes", &self.extra_scopes)
             .field("use_access_token", &self.use_access_token)
-            .field("request_headers", &self.request_headers)
+            .field("request_headers", &redacted_pairs(&self.request_headers))
             .field("pkce_method", &self.pkce_method)
             .field("use_pkce", &self.use_pkce)
             .field("certificate_authority", &self.certificate_authority)
@@ -592,6 +603,21 @@ mod tests {
         assert_eq!(args.verbosity, 1);
         assert_eq!(args.klog.logtostderr, Some(true));
         assert_eq!(args.klog.log_dir.as_deref(), Some("/tmp/logs"));
+    }
+
+    #[test]
+    fn debug_output_shows_no_request_header_value() {
+        let args = get_token(&[
+            "--oidc-request-header=Authorization=Bearer header-secret",
+            "--oidc-client-secret=client-secret-value",
+        ]);
+        let text = format!("{:?}", args.provider);
+        assert!(!text.contains("header-secret"), "{text}");
+        assert!(!text.contains("client-secret-value"), "{text}");
+        assert!(
+            text.contains("Authorization"),
+            "the header name stays: {text}"
+        );
     }
 
     #[test]

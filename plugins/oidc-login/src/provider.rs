@@ -12,8 +12,10 @@ use crate::jwt::{self, Expectations, Jwks};
 /// Allowed clock difference with the provider when checking `exp`/`iat`.
 pub const CLOCK_SKEW_SECS: i64 = 60;
 
-/// How we reach the provider (TLS trust, extra headers).
-#[derive(Debug, Clone, Default)]
+/// How we reach the provider (TLS trust, extra headers). Its `Debug` shows
+/// the header names but not their values (`--oidc-request-header` may carry
+/// a credential, e.g. `Authorization=Bearer …`).
+#[derive(Clone, Default)]
 pub struct HttpSettings {
     /// PEM files to trust instead of the system roots.
     pub ca_files: Vec<std::path::PathBuf>,
@@ -23,6 +25,22 @@ pub struct HttpSettings {
     pub insecure_skip_tls_verify: bool,
     /// Headers added to every request to the provider.
     pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(name, _)| format!("{name}: <redacted>"))
+            .collect();
+        f.debug_struct("HttpSettings")
+            .field("ca_files", &self.ca_files)
+            .field("ca_data", &self.ca_data)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("headers", &headers)
+            .finish()
+    }
 }
 
 /// The parts of the discovery document we use.
@@ -593,6 +611,22 @@ mod tests {
         assert_eq!(parse(r#"{}"#).unwrap(), None);
         assert_eq!(parse(r#"{"expires_in": null}"#).unwrap(), None);
         assert!(parse(r#"{"expires_in": "soon"}"#).is_err());
+    }
+
+    #[test]
+    fn http_settings_debug_shows_no_header_value() {
+        let settings = HttpSettings {
+            ca_files: vec!["/etc/ca.pem".into()],
+            headers: vec![("Authorization".into(), "Bearer header-secret".into())],
+            ..HttpSettings::default()
+        };
+        let text = format!("{settings:?}");
+        assert!(!text.contains("header-secret"), "{text}");
+        assert!(
+            text.contains("Authorization"),
+            "the header name stays: {text}"
+        );
+        assert!(text.contains("/etc/ca.pem"), "{text}");
     }
 
     #[test]
