@@ -16,6 +16,8 @@
 //! [`index::Partitions::stats`].
 
 #[cfg(feature = "server")]
+pub mod apiserver;
+#[cfg(feature = "server")]
 pub mod auth;
 pub mod deadletter;
 #[cfg(feature = "server")]

@@ -249,6 +249,124 @@ struct ServeArgs {
         help_heading = "Fleet (NATS JetStream)"
     )]
     index_subjects: Vec<String>,
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+/// The aggregated API `audit.kubext.io/v1alpha1` (k8s.io/apiserver's flag names).
+#[derive(Args)]
+#[command(next_help_heading = "Kubernetes aggregated API (audit.kubext.io)")]
+struct ApiArgs {
+    /// Serve the API group audit.kubext.io over TLS on this address, for the
+    /// kube-apiserver's aggregator (APIService v1alpha1.audit.kubext.io).
+    #[arg(long, value_name = "ADDR:PORT", requires_all = ["api_tls_cert", "api_tls_key"])]
+    api_listen: Option<SocketAddr>,
+    /// Serving certificate chain (PEM) of the API; the APIService's caBundle verifies it.
+    #[arg(long, value_name = "FILE", requires = "api_listen")]
+    api_tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --api-tls-cert.
+    #[arg(long, value_name = "FILE", requires = "api_listen")]
+    api_tls_key: Option<PathBuf>,
+    /// CA bundle (PEM) of the front-proxy client certificates allowed to name
+    /// users in the request headers; default: read from ConfigMap
+    /// kube-system/extension-apiserver-authentication.
+    #[arg(long, value_name = "FILE", requires = "api_listen")]
+    requestheader_client_ca_file: Option<PathBuf>,
+    /// Front-proxy certificate CNs allowed (comma-separated); empty: any
+    /// certificate signed by the request-header CA.
+    #[arg(
+        long,
+        value_name = "CN[,CN…]",
+        value_delimiter = ',',
+        requires = "requestheader_client_ca_file"
+    )]
+    requestheader_allowed_names: Vec<String>,
+    /// Request headers naming the user (the first present wins).
+    #[arg(
+        long,
+        value_name = "HEADER[,…]",
+        value_delimiter = ',',
+        default_value = "X-Remote-User"
+    )]
+    requestheader_username_headers: Vec<String>,
+    /// Request headers naming the user's groups.
+    #[arg(
+        long,
+        value_name = "HEADER[,…]",
+        value_delimiter = ',',
+        default_value = "X-Remote-Group"
+    )]
+    requestheader_group_headers: Vec<String>,
+    /// Prefixes of request headers carrying the user's extra attributes.
+    #[arg(
+        long,
+        value_name = "PREFIX[,…]",
+        value_delimiter = ',',
+        default_value = "X-Remote-Extra-"
+    )]
+    requestheader_extra_headers_prefix: Vec<String>,
+    /// Kubeconfig to read ConfigMap kube-system/extension-apiserver-authentication
+    /// with, when --requestheader-client-ca-file is not given (default: in-cluster).
+    #[arg(long, value_name = "FILE", requires = "api_listen")]
+    authentication_kubeconfig: Option<PathBuf>,
+    /// Kubeconfig to POST SubjectAccessReviews with (default: in-cluster).
+    #[arg(long, value_name = "FILE", requires = "api_listen")]
+    authorization_kubeconfig: Option<PathBuf>,
+    /// How long an allowed SubjectAccessReview answer is cached.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_ttl)]
+    authorization_webhook_cache_authorized_ttl: Duration,
+    /// How long a denied SubjectAccessReview answer is cached.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_ttl)]
+    authorization_webhook_cache_unauthorized_ttl: Duration,
+}
+
+impl ApiArgs {
+    fn options(self) -> anyhow::Result<Option<audit_sink::apiserver::ApiOptions>> {
+        use audit_sink::apiserver::{ApiOptions, ListeningHook, RequestHeaderSource};
+        let Some(listen) = self.api_listen else {
+            return Ok(None);
+        };
+        let (Some(tls_cert), Some(tls_key)) = (self.api_tls_cert, self.api_tls_key) else {
+            anyhow::bail!(
+                "--api-listen needs --api-tls-cert and --api-tls-key (the certificate the APIService's caBundle verifies)"
+            );
+        };
+        let request_header = match self.requestheader_client_ca_file {
+            Some(ca) => RequestHeaderSource::Given(
+                audit_sink::apiserver::auth::RequestHeaderSettings::from_file(
+                    &ca,
+                    self.requestheader_allowed_names,
+                    self.requestheader_username_headers,
+                    self.requestheader_group_headers,
+                    self.requestheader_extra_headers_prefix,
+                )?,
+            ),
+            None => RequestHeaderSource::Cluster(self.authentication_kubeconfig),
+        };
+        Ok(Some(ApiOptions {
+            listen,
+            tls_cert,
+            tls_key,
+            request_header,
+            authorization_kubeconfig: self.authorization_kubeconfig,
+            authorized_ttl: self.authorization_webhook_cache_authorized_ttl,
+            unauthorized_ttl: self.authorization_webhook_cache_unauthorized_ttl,
+            on_listening: Some(ListeningHook(std::sync::Arc::new(|addr| {
+                use std::io::Write as _;
+                let mut out = std::io::stdout();
+                let _ = writeln!(out, "aggregated API listening on https://{addr}");
+                let _ = out.flush();
+            }))),
+        }))
+    }
+}
+
+/// `--authorization-webhook-cache-*-ttl`: a duration, `0` or `0s` for no cache.
+fn parse_ttl(s: &str) -> Result<Duration, String> {
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_interval(s)
 }
 
 #[derive(Args)]
@@ -482,6 +600,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
             a.max_lag,
             a.index_subjects,
         )?,
+        api: a.api.options()?,
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     rt.block_on(audit_sink::server::serve(

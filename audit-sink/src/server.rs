@@ -119,6 +119,8 @@ pub struct ServeOptions {
     pub cluster_name: String,
     /// Fleet mode: a NATS JetStream stream is the log of record.
     pub nats: Option<crate::nats::NatsOptions>,
+    /// The aggregated API (`--api-listen`), served on its own listener.
+    pub api: Option<crate::apiserver::ApiOptions>,
 }
 
 /// The peer's address.
@@ -849,6 +851,10 @@ pub async fn serve(
         }
         None => None,
     };
+    let api = match opts.api.clone() {
+        Some(a) => Some(crate::apiserver::ApiServer::prepare(a).await?),
+        None => None,
+    };
     let sink_opts = opts.sink.clone();
     let sink = Arc::new(match opts.nats.clone() {
         Some(nats) => crate::nats::open_sink(sink_opts, nats).await?,
@@ -869,6 +875,10 @@ pub async fn serve(
     on_listening(scheme, addr);
     tracing::info!(%addr, scheme, "audit-sink listening");
     let (stop_tx, stop_rx) = watch::channel(false);
+    if let Some(api) = api {
+        let listener = api.bind().await?;
+        tokio::spawn(api.serve(listener, sink.shared.clone(), stop_rx.clone()));
+    }
     let limits = opts.limits;
     anyhow::ensure!(
         limits.max_connections > 0,

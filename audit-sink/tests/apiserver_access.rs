@@ -1,0 +1,187 @@
+//! The aggregated API's authentication and authorization, against the real
+//! sink: identity headers count only from the verified front proxy, and a
+//! SubjectAccessReview to the (test) cluster decides what a user may list.
+
+mod apiserver_support;
+
+use apiserver_support::*;
+use serde_json::json;
+
+const BASE: &str = "/apis/audit.kubext.io/v1alpha1";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_headers_count_only_from_a_verified_front_proxy_certificate() {
+    let a = Aggregated::start(&[]);
+    a.kube.allow_all("alice");
+    let path = format!("{BASE}/namespaces/prod/auditevents");
+    let unauthorized = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "Unauthorized", "reason": "Unauthorized", "code": 401,
+    });
+
+    // No client certificate at all, headers claiming to be alice.
+    let anonymous = a.client(None);
+    assert_eq!(
+        a.get_as(&anonymous, Some("alice"), &["system:masters"], &path, None)
+            .await,
+        (401, unauthorized.clone())
+    );
+    // The allowed CN, but from another CA.
+    let other_ca = ca("front-proxy CA");
+    let forged = a.client(Some(&leaf(&[], PROXY_CN, &other_ca)));
+    assert_eq!(
+        a.get_as(&forged, Some("alice"), &[], &path, None).await,
+        (401, unauthorized.clone())
+    );
+    // The right CA, but a CN not in --requestheader-allowed-names.
+    let intruder = a.client(Some(&leaf(&[], "some-other-client", &a.front_proxy_ca)));
+    assert_eq!(
+        a.get_as(&intruder, Some("alice"), &[], &path, None).await,
+        (401, unauthorized.clone())
+    );
+    // The aggregator without a user: nobody, not anonymous.
+    let aggregator = a.aggregator();
+    assert_eq!(
+        a.get_as(&aggregator, None, &[], &path, None).await,
+        (401, unauthorized.clone())
+    );
+    // Discovery also needs the front proxy.
+    assert_eq!(a.get_as(&anonymous, None, &[], BASE, None).await.0, 401);
+    assert_eq!(
+        a.reviews(),
+        0,
+        "nothing unauthenticated reached the authorizer"
+    );
+
+    let (status, body) = a.get_as(&aggregator, Some("alice"), &[], &path, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["kind"], "AuditEventList");
+    // Health needs nothing: the aggregator's and kubelet's probes.
+    assert_eq!(
+        a.get_as(&anonymous, None, &[], "/healthz", None).await.0,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_reader_lists_that_namespace_only_and_gets_the_apiservers_403_elsewhere() {
+    let a = Aggregated::start(&[]);
+    a.kube.allow(
+        "team-prod",
+        &["get", "list", "watch"],
+        &["auditevents"],
+        "prod",
+    );
+    a.ingest(&test_events()).await;
+    let agg = a.aggregator();
+
+    let (status, list) = a
+        .get_as(
+            &agg,
+            Some("alice"),
+            &["team-prod"],
+            &format!("{BASE}/namespaces/prod/auditevents?limit=1000"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let got = items(&list);
+    let want = a.search_all("ns:prod", 1000).await;
+    assert!(!want.is_empty());
+    assert_eq!(
+        got.iter().map(|i| i["event"].clone()).collect::<Vec<_>>(),
+        want
+    );
+    for i in &got {
+        assert_eq!(i["metadata"]["namespace"], "prod");
+        assert_eq!(i["event"]["objectRef"]["namespace"], "prod");
+    }
+
+    let (status, body) = a
+        .get_as(
+            &agg,
+            Some("alice"),
+            &["team-prod"],
+            &format!("{BASE}/namespaces/staging/auditevents"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            403,
+            json!({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": "auditevents.audit.kubext.io is forbidden: User \"alice\" cannot list resource \"auditevents\" in API group \"audit.kubext.io\" in the namespace \"staging\"",
+                "reason": "Forbidden",
+                "details": {"group": "audit.kubext.io", "kind": "auditevents"},
+                "code": 403,
+            })
+        )
+    );
+    let (status, body) = a
+        .get_as(
+            &agg,
+            Some("alice"),
+            &["team-prod"],
+            &format!("{BASE}/auditevents"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body["message"],
+        "auditevents.audit.kubext.io is forbidden: User \"alice\" cannot list resource \"auditevents\" in API group \"audit.kubext.io\" at the cluster scope"
+    );
+
+    // The cluster-wide grant lists every namespace.
+    a.kube.allow("auditors", &["list"], &["auditevents"], "*");
+    let (status, all) = a
+        .get_as(
+            &agg,
+            Some("carol"),
+            &["auditors"],
+            &format!("{BASE}/auditevents?limit=1000"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        items(&all)
+            .iter()
+            .map(|i| i["event"].clone())
+            .collect::<Vec<_>>(),
+        a.search_all("", 1000).await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_are_cached_allowed_and_denied_each_for_its_own_ttl() {
+    // Allowed answers kept an hour, denied ones not at all.
+    let a = Aggregated::start(&[
+        "--authorization-webhook-cache-authorized-ttl",
+        "1h",
+        "--authorization-webhook-cache-unauthorized-ttl",
+        "0s",
+    ]);
+    let agg = a.aggregator();
+    let path = format!("{BASE}/namespaces/prod/auditevents");
+    assert_eq!(a.get_as(&agg, Some("dave"), &[], &path, None).await.0, 403);
+    assert_eq!(a.get_as(&agg, Some("dave"), &[], &path, None).await.0, 403);
+    assert_eq!(
+        a.reviews(),
+        2,
+        "denied answers are not cached with a 0s TTL"
+    );
+
+    a.kube.allow("dave", &["list"], &["auditevents"], "prod");
+    assert_eq!(a.get_as(&agg, Some("dave"), &[], &path, None).await.0, 200);
+    assert_eq!(a.get_as(&agg, Some("dave"), &[], &path, None).await.0, 200);
+    assert_eq!(a.reviews(), 3, "the allowed answer is reused");
+    // Another group is another subject: asked again.
+    assert_eq!(
+        a.get_as(&agg, Some("dave"), &["ops"], &path, None).await.0,
+        200
+    );
+    assert_eq!(a.reviews(), 4);
+}
