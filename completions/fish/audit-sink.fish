@@ -72,6 +72,18 @@ complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l nats-max
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l replica-name -d 'This replica\'s name, which names its durable consumer (default: the host name)' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l max-lag -d '/readyz answers 503 while this replica\'s index is further behind the stream' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l index-subjects -d 'Index only these subjects (repeatable), e.g. kubext.audit.prod-eu; default: every cluster' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l api-listen -d 'Serve the API group audit.kubext.io over TLS on this address, for the kube-apiserver\'s aggregator (APIService v1alpha1.audit.kubext.io)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l api-tls-cert -d 'Serving certificate chain (PEM) of the API; the APIService\'s caBundle verifies it' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l api-tls-key -d 'Private key (PEM) of --api-tls-cert' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l requestheader-client-ca-file -d 'CA bundle (PEM) of the front-proxy client certificates allowed to name users in the request headers; default: read from ConfigMap kube-system/extension-apiserver-authentication' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l requestheader-allowed-names -d 'Front-proxy certificate CNs allowed (comma-separated); empty: any certificate signed by the request-header CA' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l requestheader-username-headers -d 'Request headers naming the user (the first present wins)' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l requestheader-group-headers -d 'Request headers naming the user\'s groups' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l requestheader-extra-headers-prefix -d 'Prefixes of request headers carrying the user\'s extra attributes' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l authentication-kubeconfig -d 'Kubeconfig to read ConfigMap kube-system/extension-apiserver-authentication with, when --requestheader-client-ca-file is not given (default: in-cluster)' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l authorization-kubeconfig -d 'Kubeconfig to POST SubjectAccessReviews with (default: in-cluster)' -r -F
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l authorization-webhook-cache-authorized-ttl -d 'How long an allowed SubjectAccessReview answer is cached' -r
+complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l authorization-webhook-cache-unauthorized-ttl -d 'How long a denied SubjectAccessReview answer is cached' -r
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l no-redact-secrets -d 'Store Secret data and tokens as received (logged as a warning, and audit_sink_secret_redaction_enabled is 0 in /metrics)'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -l insecure -d 'Allow listening on a non-loopback address without authentication'
 complete -c audit-sink -n "__fish_audit_sink_using_subcommand serve" -s h -l help -d 'Print help'
