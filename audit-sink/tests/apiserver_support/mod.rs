@@ -62,9 +62,24 @@ fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> PathBuf {
     p
 }
 
+/// Where the sink takes its request-header settings from.
+pub enum Settings {
+    /// The `--requestheader-*` flags.
+    Flags,
+    /// ConfigMap kube-system/extension-apiserver-authentication, with this
+    /// user-name header.
+    ConfigMap { username_header: &'static str },
+}
+
 impl Aggregated {
-    /// Starts kube-test-server and the sink; `extra` are more `serve` flags.
+    /// Starts kube-test-server and the sink with the request-header flags;
+    /// `extra` are more `serve` flags.
     pub fn start(extra: &[&str]) -> Aggregated {
+        Aggregated::start_with(Settings::Flags, extra)
+    }
+
+    /// Starts kube-test-server and the sink.
+    pub fn start_with(settings: Settings, extra: &[&str]) -> Aggregated {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let kube = KubeTestServer::start();
         kube.add_token("sink-token", User::new(SINK_USER));
@@ -79,6 +94,52 @@ impl Aggregated {
             &leaf(&["127.0.0.1", "localhost"], "audit-sink", &serving_ca),
         );
         let proxy_ca = write(&dir, "front-proxy-ca.crt", &front_proxy_ca.pem());
+        let mut request_header: Vec<std::ffi::OsString> = Vec::new();
+        match settings {
+            Settings::Flags => {
+                request_header.push("--requestheader-client-ca-file".into());
+                request_header.push(proxy_ca.clone().into());
+                request_header.push("--requestheader-allowed-names".into());
+                request_header.push(PROXY_CN.into());
+            }
+            Settings::ConfigMap { username_header } => {
+                let data = [
+                    ("client-ca-file", "unused by the sink".to_string()),
+                    ("requestheader-client-ca-file", front_proxy_ca.pem()),
+                    ("requestheader-allowed-names", format!("[\"{PROXY_CN}\"]")),
+                    (
+                        "requestheader-username-headers",
+                        format!("[\"{username_header}\"]"),
+                    ),
+                    (
+                        "requestheader-group-headers",
+                        "[\"X-Remote-Group\"]".to_string(),
+                    ),
+                    (
+                        "requestheader-extra-headers-prefix",
+                        "[\"X-Remote-Extra-\"]".to_string(),
+                    ),
+                ];
+                kube.insert_config_map(k8s_openapi::api::core::v1::ConfigMap {
+                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                        name: Some("extension-apiserver-authentication".into()),
+                        namespace: Some("kube-system".into()),
+                        ..Default::default()
+                    },
+                    data: Some(data.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
+                    ..Default::default()
+                });
+                kube.allow_names(
+                    SINK_USER,
+                    &["get"],
+                    &["configmaps"],
+                    &["extension-apiserver-authentication"],
+                    "kube-system",
+                );
+                request_header.push("--authentication-kubeconfig".into());
+                request_header.push(kubeconfig.clone().into());
+            }
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_audit-sink"))
             .args([
                 "serve",
@@ -94,9 +155,7 @@ impl Aggregated {
             .arg(&serving)
             .arg("--api-tls-key")
             .arg(&serving)
-            .arg("--requestheader-client-ca-file")
-            .arg(&proxy_ca)
-            .args(["--requestheader-allowed-names", PROXY_CN])
+            .args(&request_header)
             .arg("--authorization-kubeconfig")
             .arg(&kubeconfig)
             .args(extra)
