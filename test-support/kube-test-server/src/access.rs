@@ -1,6 +1,7 @@
 //! Access: the authorization check of every resource request, and the review
 //! APIs that ask the same rules (SelfSubjectReview, SelfSubjectAccessReview,
-//! SubjectAccessReview).
+//! SubjectAccessReview). A request is allowed by the rules the tests set
+//! ([`crate::KubeTestServer::allow`]) or by the stored RBAC objects.
 
 use serde_json::{Value, json};
 
@@ -26,7 +27,7 @@ pub(crate) fn authorize_request(
         namespace: rr.namespace.clone(),
         name: rr.name.clone(),
     };
-    if authorize(&shared.lock().rules, user, &attrs) {
+    if allowed(shared, user, &attrs) {
         Ok(())
     } else {
         Err(ApiError::forbidden(
@@ -78,7 +79,13 @@ fn review_allows(shared: &Shared, user: &User, spec: &Value) -> bool {
         namespace: s("namespace"),
         name: s("name"),
     };
-    authorize(&shared.lock().rules, user, &attrs)
+    allowed(shared, user, &attrs)
+}
+
+/// The authorizer chain: the test's rules, then RBAC.
+fn allowed(shared: &Shared, user: &User, attrs: &Attributes) -> bool {
+    let inner = shared.lock();
+    authorize(&inner.rules, user, attrs) || crate::rbac::allows(&inner.store, user, attrs)
 }
 
 fn review_response(mut body: Value, kind: &str, allowed: bool) -> Value {

@@ -15,7 +15,7 @@ use crate::status::ApiError;
 use crate::wire::{
     bearer_token, error_response, json_response, query_param, read_object, text_response,
 };
-use crate::{access, discovery, objects, tokens};
+use crate::{access, aggregator, discovery, objects, openapi, tokens};
 
 /// Who is calling: Ok(None) is anonymous, Err is a credential that was presented
 /// but is not valid (401, as the apiserver answers even on public paths).
@@ -86,6 +86,17 @@ async fn route(shared: &Shared, user: Option<User>, req: Request<Incoming>) -> R
         };
     };
 
+    if let Some(backend) = aggregator::backend_for(shared, &path) {
+        // As in kube-apiserver, the aggregator's own authorizer decides first;
+        // the backend then authorizes again (SubjectAccessReview).
+        if let RequestInfo::Resource(rr) = &info
+            && let Err(e) = access::authorize_request(shared, &user, rr)
+        {
+            return error_response(&e);
+        }
+        return aggregator::forward(shared, &user, backend, req, &query).await;
+    }
+
     match info {
         RequestInfo::NonResource => {
             if req.method() == http::Method::GET || req.method() == http::Method::HEAD {
@@ -113,16 +124,24 @@ async fn route(shared: &Shared, user: Option<User>, req: Request<Incoming>) -> R
 
 fn non_resource(shared: &Shared, path: &str) -> Response<Body> {
     let path = path.trim_end_matches('/');
-    let types = shared.lock().types.clone();
+    let (types, aggregated) = {
+        let inner = shared.lock();
+        (
+            inner.types.clone(),
+            aggregator::aggregated_group_versions(&inner),
+        )
+    };
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let doc = match parts.as_slice() {
         ["healthz"] | ["livez"] | ["readyz"] => return text_response("ok"),
         ["version"] => Some(discovery::version()),
         ["api"] => Some(discovery::api_versions(&shared.addr.to_string())),
-        ["apis"] => Some(discovery::api_group_list(&types)),
+        ["apis"] => Some(discovery::api_group_list(&types, &aggregated)),
         ["api", version] => discovery::api_resource_list(&types, "", version),
-        ["apis", group] => discovery::api_group(&types, group),
+        ["apis", group] => discovery::api_group(&types, &aggregated, group),
         ["apis", group, version] => discovery::api_resource_list(&types, group, version),
+        ["openapi", "v3"] => Some(openapi::index(&types)),
+        ["openapi", "v3", gv @ ..] => openapi::group_version(&types, &gv.join("/")),
         _ => None,
     };
     match doc {

@@ -2,6 +2,8 @@
 //! `/apis` and `/apis/{group}/{version}`. Clients that ask for aggregated
 //! discovery (`as=APIGroupDiscoveryList`) get these with `application/json` and
 //! fall back, as they do against servers without aggregated discovery.
+//! Groups of APIServices that delegate to a backend are listed too; their
+//! versions' resource lists come from the backend (see `aggregator`).
 
 use serde_json::{Value, json};
 
@@ -39,7 +41,11 @@ pub(crate) fn api_versions(server_address: &str) -> Value {
 /// Built-in groups served besides those of registered resources.
 const FIXED_GROUPS: &[&str] = &["authentication.k8s.io", "authorization.k8s.io"];
 
-pub(crate) fn groups(types: &[ResourceType]) -> Vec<(String, String)> {
+/// The (group, version) pairs served: fixed, registered, then `aggregated`.
+pub(crate) fn groups(
+    types: &[ResourceType],
+    aggregated: &[(String, String)],
+) -> Vec<(String, String)> {
     let mut groups: Vec<(String, String)> = FIXED_GROUPS
         .iter()
         .map(|g| (g.to_string(), "v1".to_string()))
@@ -47,6 +53,11 @@ pub(crate) fn groups(types: &[ResourceType]) -> Vec<(String, String)> {
     for t in types {
         if !t.group.is_empty() && !groups.iter().any(|(g, v)| *g == t.group && *v == t.version) {
             groups.push((t.group.clone(), t.version.clone()));
+        }
+    }
+    for gv in aggregated {
+        if !groups.contains(gv) {
+            groups.push(gv.clone());
         }
     }
     groups
@@ -60,8 +71,8 @@ fn group_json(name: &str, versions: &[&String]) -> Value {
     json!({"name": name, "versions": versions.clone(), "preferredVersion": versions[0].clone()})
 }
 
-pub(crate) fn api_group_list(types: &[ResourceType]) -> Value {
-    let all = groups(types);
+pub(crate) fn api_group_list(types: &[ResourceType], aggregated: &[(String, String)]) -> Value {
+    let all = groups(types, aggregated);
     let mut names: Vec<&String> = Vec::new();
     for (g, _) in &all {
         if !names.contains(&g) {
@@ -82,8 +93,12 @@ pub(crate) fn api_group_list(types: &[ResourceType]) -> Value {
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-pub(crate) fn api_group(types: &[ResourceType], group: &str) -> Option<Value> {
-    let all = groups(types);
+pub(crate) fn api_group(
+    types: &[ResourceType],
+    aggregated: &[(String, String)],
+    group: &str,
+) -> Option<Value> {
+    let all = groups(types, aggregated);
     let versions: Vec<&String> = all
         .iter()
         .filter(|(g, _)| g == group)

@@ -33,6 +33,14 @@
 //!   SelfSubjectReview, SelfSubjectAccessReview, TokenReview,
 //!   SubjectAccessReview, and the service proxy to local addresses
 //!   ([`KubeTestServer::add_service_proxy`]).
+//! - RBAC: stored Roles, ClusterRoles and their bindings authorize requests
+//!   too, as the apiserver's RBAC authorizer does.
+//! - API aggregation: an `APIService` with a `spec.service` has its group
+//!   version proxied to the service's backend over TLS (verified with its
+//!   `caBundle`), with the front-proxy client certificate and the caller in
+//!   `X-Remote-User`/`X-Remote-Group`/`X-Remote-Extra-*`, as kube-aggregator
+//!   does; [`KubeTestServer::enable_aggregation`] publishes
+//!   kube-system/extension-apiserver-authentication.
 //!
 //! ```
 //! use k8s_openapi::api::core::v1::Secret;
@@ -59,16 +67,19 @@
 //! ```
 
 mod access;
+mod aggregator;
 mod api;
 mod auth;
 mod discovery;
 mod kubeconfig;
 mod objects;
 mod oidc;
+mod openapi;
 mod patch;
 mod pki;
 mod proto;
 mod proxy;
+mod rbac;
 mod request_info;
 mod selector;
 mod server;
@@ -132,7 +143,84 @@ impl KubeTestServer {
             .tempdir()?;
         let running = server::start(tls)?;
         std::fs::write(dir.path().join("ca.crt"), &running.shared.pki.ca_pem)?;
-        Ok(KubeTestServer { running, dir })
+        let server = KubeTestServer { running, dir };
+        server.bootstrap();
+        Ok(server)
+    }
+
+    /// The bootstrap ClusterRoles every cluster has from the start and that
+    /// extension API servers' manifests bind to: `cluster-admin` and
+    /// `system:auth-delegator`.
+    fn bootstrap(&self) {
+        let mut inner = self.shared().lock();
+        for (plural, role) in rbac::bootstrap_roles() {
+            if plural == "clusterroles" {
+                put_object(&mut inner, plural, role);
+            }
+        }
+    }
+
+    /// Adds what kube-apiserver keeps in kube-system for extension API servers:
+    /// the ConfigMap `extension-apiserver-authentication` (its client CA and
+    /// front-proxy settings: `requestheader-client-ca-file` is
+    /// [`front_proxy_ca_pem`](Self::front_proxy_ca_pem), allowed name
+    /// `front-proxy-client`, headers `X-Remote-User`, `X-Remote-Group`,
+    /// `X-Remote-Extra-`) and the Role `extension-apiserver-authentication-reader`
+    /// that may read it. Not done by [`start`](Self::start), so that a test that
+    /// lists namespaces sees only the ones it made.
+    pub fn enable_aggregation(&self) {
+        let pki = &self.shared().pki;
+        let list = |v: &str| serde_json::to_string(&[v]).expect("a string list serializes");
+        self.insert(ConfigMap {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some("extension-apiserver-authentication".into()),
+                namespace: Some("kube-system".into()),
+                ..Default::default()
+            },
+            data: Some(
+                [
+                    ("client-ca-file", pki.client_ca_pem.clone()),
+                    (
+                        "requestheader-allowed-names",
+                        list(pki::FRONT_PROXY_CLIENT_CN),
+                    ),
+                    (
+                        "requestheader-client-ca-file",
+                        pki.front_proxy_ca_pem.clone(),
+                    ),
+                    (
+                        "requestheader-extra-headers-prefix",
+                        list(aggregator::EXTRA_HEADER_PREFIX),
+                    ),
+                    (
+                        "requestheader-group-headers",
+                        list(aggregator::GROUP_HEADER),
+                    ),
+                    (
+                        "requestheader-username-headers",
+                        list(aggregator::USERNAME_HEADER),
+                    ),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            ),
+            ..Default::default()
+        });
+        let mut inner = self.shared().lock();
+        for (plural, role) in rbac::bootstrap_roles() {
+            if plural == "roles" {
+                put_object(&mut inner, plural, role);
+            }
+        }
+    }
+
+    /// The front-proxy CA (PEM) that signed the certificate the server presents
+    /// to aggregated API backends; also in the ConfigMap
+    /// kube-system/extension-apiserver-authentication as
+    /// `requestheader-client-ca-file`.
+    pub fn front_proxy_ca_pem(&self) -> String {
+        self.shared().pki.front_proxy_ca_pem.clone()
     }
 
     fn shared(&self) -> &state::Shared {
@@ -434,6 +522,20 @@ fn find_type(types: &[ResourceType], group: &str, plural: &str) -> Option<Resour
         .iter()
         .find(|t| t.group == group && t.plural == plural)
         .cloned()
+}
+
+/// Stores an RBAC object as the apiserver would, creating its namespace.
+fn put_object(inner: &mut state::Inner, plural: &str, mut obj: serde_json::Value) {
+    let rt = find_type(&inner.types, store::RBAC_GROUP, plural).expect("RBAC is built in");
+    if rt.namespaced {
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
+        ensure_namespace(inner, &ns);
+    }
+    objects::defaults(&rt, &mut obj);
+    inner.store.put(&rt, obj);
 }
 
 fn ensure_namespace(inner: &mut state::Inner, name: &str) {

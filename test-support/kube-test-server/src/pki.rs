@@ -1,6 +1,9 @@
 //! Certificates for the server: a serving CA, the serving certificate for
 //! `127.0.0.1`/`localhost`, and a client CA that signs client certificates
-//! (CN = user name, O = groups), as kube-apiserver's `--client-ca-file` expects.
+//! (CN = user name, O = groups), as kube-apiserver's `--client-ca-file` expects,
+//! and the front-proxy CA with the `front-proxy-client` certificate the
+//! aggregator presents to extension API servers
+//! (`--requestheader-client-ca-file`, `--proxy-client-cert-file`).
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
@@ -25,7 +28,15 @@ pub(crate) struct Pki {
     pub(crate) client_ca_der: CertificateDer<'static>,
     pub(crate) client_ca_pem: String,
     client_ca: CertifiedIssuer<'static, KeyPair>,
+    /// The front-proxy CA (PEM): extension API servers trust identity headers
+    /// only from a client certificate it signed.
+    pub(crate) front_proxy_ca_pem: String,
+    /// The aggregator's client certificate (CN `front-proxy-client`) and key.
+    pub(crate) front_proxy_client: ClientCert,
 }
+
+/// The CN of the aggregator's client certificate, as kubeadm names it.
+pub(crate) const FRONT_PROXY_CLIENT_CN: &str = "front-proxy-client";
 
 fn ca_params(common_name: &str) -> CertificateParams {
     let mut params = CertificateParams::default();
@@ -63,6 +74,10 @@ impl Pki {
         let client_ca =
             CertifiedIssuer::self_signed(ca_params("kubernetes-client-ca"), KeyPair::generate()?)?;
 
+        let front_proxy_ca =
+            CertifiedIssuer::self_signed(ca_params("front-proxy-ca"), KeyPair::generate()?)?;
+        let front_proxy_client = client_cert(FRONT_PROXY_CLIENT_CN, &[], &front_proxy_ca)?;
+
         Ok(Pki {
             ca_pem: ca.pem(),
             server_chain: vec![server_cert.der().clone()],
@@ -70,6 +85,8 @@ impl Pki {
             client_ca_der: client_ca.der().clone(),
             client_ca_pem: client_ca.pem(),
             client_ca,
+            front_proxy_ca_pem: front_proxy_ca.pem(),
+            front_proxy_client,
         })
     }
 
@@ -84,25 +101,34 @@ impl Pki {
         user: &str,
         groups: &[&str],
     ) -> Result<ClientCert, rcgen::Error> {
-        let mut params = CertificateParams::default();
-        let mut dn = DistinguishedName::new();
-        for group in groups {
-            dn.push(DnType::OrganizationName, *group);
-        }
-        dn.push(DnType::CommonName, user);
-        params.distinguished_name = dn;
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        let key = KeyPair::generate()?;
-        let cert = params.signed_by(&key, &self.client_ca)?;
-        Ok(ClientCert {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        })
+        client_cert(user, groups, &self.client_ca)
     }
+}
+
+/// A client certificate signed by `issuer`: CN is the user name, each group an O.
+fn client_cert(
+    user: &str,
+    groups: &[&str],
+    issuer: &CertifiedIssuer<'static, KeyPair>,
+) -> Result<ClientCert, rcgen::Error> {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    for group in groups {
+        dn.push(DnType::OrganizationName, *group);
+    }
+    dn.push(DnType::CommonName, user);
+    params.distinguished_name = dn;
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    let key = KeyPair::generate()?;
+    let cert = params.signed_by(&key, issuer)?;
+    Ok(ClientCert {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
 }
 
 /// Reads the user name (CN) and groups (O) from a verified client certificate.

@@ -27,7 +27,9 @@ fn is_hop_by_hop(name: &header::HeaderName) -> bool {
     )
 }
 
-fn forwarded_request_headers(headers: &HeaderMap) -> HeaderMap {
+/// The request headers passed on to a backend: no credentials, no hop-by-hop
+/// headers.
+pub(crate) fn forwarded_request_headers(headers: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::new();
     for (name, value) in headers {
         let n = name.as_str();
@@ -109,16 +111,23 @@ pub(crate) async fn forward(
         .body(body)
         .send()
         .await
-        .map_err(|e| {
-            let mut msg = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                msg = format!("{msg}: {s}");
-                source = s.source();
-            }
-            ApiError::service_unavailable(format!("error trying to reach service: {msg}"))
-        })?;
+        .map_err(unreachable)?;
+    stream_back(upstream)
+}
 
+/// 503 for a backend that could not be reached, with every cause.
+pub(crate) fn unreachable(e: reqwest::Error) -> ApiError {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    ApiError::service_unavailable(format!("error trying to reach service: {msg}"))
+}
+
+/// The backend's answer, streamed to the caller (status and end-to-end headers).
+pub(crate) fn stream_back(upstream: reqwest::Response) -> Result<Response<Body>, ApiError> {
     let mut resp = Response::builder().status(upstream.status());
     for (name, value) in upstream.headers() {
         if !is_hop_by_hop(name) && name != header::CONTENT_LENGTH {

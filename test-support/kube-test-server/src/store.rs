@@ -30,6 +30,11 @@ const OBJECT_VERBS: &[&str] = &[
     "watch",
 ];
 
+/// The API group of Role, ClusterRole, RoleBinding and ClusterRoleBinding.
+pub(crate) const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+/// The API group of APIService.
+pub(crate) const APIREGISTRATION_GROUP: &str = "apiregistration.k8s.io";
+
 impl ResourceType {
     fn core(plural: &str, kind: &str, namespaced: bool, short_names: &[&'static str]) -> Self {
         ResourceType {
@@ -41,6 +46,13 @@ impl ResourceType {
             namespaced,
             verbs: OBJECT_VERBS.to_vec(),
             short_names: short_names.to_vec(),
+        }
+    }
+
+    fn grouped(group: &str, plural: &str, kind: &str, namespaced: bool) -> Self {
+        ResourceType {
+            group: group.into(),
+            ..ResourceType::core(plural, kind, namespaced, &[])
         }
     }
 
@@ -59,6 +71,16 @@ impl ResourceType {
             ResourceType::core("secrets", "Secret", true, &[]),
             ResourceType::core("serviceaccounts", "ServiceAccount", true, &["sa"]),
             ResourceType::core("services", "Service", true, &["svc"]),
+            ResourceType::grouped(RBAC_GROUP, "roles", "Role", true),
+            ResourceType::grouped(RBAC_GROUP, "rolebindings", "RoleBinding", true),
+            ResourceType::grouped(RBAC_GROUP, "clusterroles", "ClusterRole", false),
+            ResourceType::grouped(
+                RBAC_GROUP,
+                "clusterrolebindings",
+                "ClusterRoleBinding",
+                false,
+            ),
+            ResourceType::grouped(APIREGISTRATION_GROUP, "apiservices", "APIService", false),
         ]
     }
 }
