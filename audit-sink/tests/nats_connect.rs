@@ -1,0 +1,213 @@
+//! Reaching NATS: over TLS with `--nats-ca` (server certificates made here
+//! with rcgen), with a token from `--nats-token-file`, and an existing stream
+//! the sink cannot use, each against a real `nats-server`.
+
+mod common;
+mod nats_support;
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use audit_sink::testgen::{self, Level};
+use common::*;
+use nats_support::NatsCluster;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+
+/// One server at a time: a 2-core machine.
+static ONE_SERVER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn generated(seed: u64, n: usize) -> Vec<String> {
+    testgen::events(
+        seed,
+        n,
+        Level::Metadata,
+        "2025-07-01T00:00:00Z".parse().unwrap(),
+        1_000,
+    )
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// Runs `audit-sink serve` expecting it to refuse to start; returns its
+/// standard error. Hang detection only: it must exit within two minutes.
+fn refused_start(data: &Path, args: &[&str]) -> String {
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start audit-sink");
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("audit-sink kept running; it should have refused to start");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let err = reader.join().unwrap();
+    assert!(!status.success(), "audit-sink exited 0: {err}");
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_the_servers_ca_and_a_token() {
+    let _serial = ONE_SERVER_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, "NATS CA");
+    let ca = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
+    let mut p =
+        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    p.distinguished_name.push(DnType::CommonName, "nats");
+    let key = KeyPair::generate().unwrap();
+    let cert = p.signed_by(&key, &ca).unwrap();
+    let cert = write(dir.path(), "nats.crt", &cert.pem());
+    let key = write(dir.path(), "nats.key", &key.serialize_pem());
+    let ca_file = write(dir.path(), "ca.crt", &ca.pem());
+    // Another CA, which did not sign the server's certificate.
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, "other CA");
+    let other = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
+    let other_ca = write(dir.path(), "other-ca.crt", &other.pem());
+    let token = write(dir.path(), "token", "s3cret-nats-token\n");
+    let wrong_token = write(dir.path(), "wrong-token", "not-the-token\n");
+
+    let mut nats = NatsCluster::start_with(
+        1,
+        &[
+            "--tls",
+            "--tlscert",
+            &cert,
+            "--tlskey",
+            &key,
+            "--auth",
+            "s3cret-nats-token",
+        ],
+    );
+    nats.scheme = "tls";
+    let urls = nats.urls();
+    let sink = SinkProc::start(
+        &dir.path().join("a"),
+        &[
+            "--nats",
+            &urls,
+            "--nats-replicas",
+            "1",
+            "--nats-ca",
+            &ca_file,
+            "--nats-token-file",
+            &token,
+            "--replica-name",
+            "a",
+        ],
+    );
+    let c = client();
+    let events = generated(1, 400);
+    assert_eq!(post_list(&c, &sink.url, &events).await.status(), 200);
+    wait_total(&c, &sink.url, "", 400).await;
+    let found = search_all(&c, &sink.url, "", 1000).await;
+    assert_eq!(found.len(), 400);
+    drop(sink);
+
+    // The wrong CA or the wrong token: no start, and the error says why.
+    for (args, says) in [
+        (
+            [
+                "--nats-ca",
+                other_ca.as_str(),
+                "--nats-token-file",
+                token.as_str(),
+            ],
+            "not trusted: give the CA that signed it with --nats-ca",
+        ),
+        (
+            [
+                "--nats-ca",
+                ca_file.as_str(),
+                "--nats-token-file",
+                wrong_token.as_str(),
+            ],
+            "refused the credentials: check --nats-token-file",
+        ),
+    ] {
+        let mut all = vec![
+            "--nats",
+            &urls,
+            "--nats-replicas",
+            "1",
+            "--replica-name",
+            "b",
+        ];
+        all.extend(args);
+        let err = refused_start(&dir.path().join("b"), &all);
+        assert!(err.contains(says), "{err}");
+        assert!(
+            !err.contains("s3cret-nats-token") && !err.contains("not-the-token"),
+            "a token in the error: {err}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_stream_it_cannot_use_stops_start_up_with_the_reasons() {
+    let _serial = ONE_SERVER_AT_A_TIME.lock().await;
+    let nats = NatsCluster::start_with(1, &[]);
+    let client = async_nats::connect(nats.urls()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    // Someone made the stream by hand: in memory, as a work queue.
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "KUBEXT_AUDIT".into(),
+        subjects: vec!["kubext.audit.>".into()],
+        storage: async_nats::jetstream::stream::StorageType::Memory,
+        retention: async_nats::jetstream::stream::RetentionPolicy::WorkQueue,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = refused_start(
+        dir.path(),
+        &[
+            "--nats",
+            &nats.urls(),
+            "--nats-replicas",
+            "1",
+            "--replica-name",
+            "a",
+        ],
+    );
+    assert!(
+        err.contains("the existing JetStream stream KUBEXT_AUDIT cannot be the audit log"),
+        "{err}"
+    );
+    assert!(
+        err.contains("work queue") && err.contains("file storage"),
+        "{err}"
+    );
+    assert!(err.contains("--nats-stream"), "no way out offered: {err}");
+    // The stream answered: nothing about an unreachable cluster or quorum.
+    assert!(
+        !err.contains("quorum") && !err.contains("did not answer"),
+        "{err}"
+    );
+}
