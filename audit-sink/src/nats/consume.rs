@@ -42,13 +42,31 @@ pub fn durable_name(replica: &str) -> String {
         .collect()
 }
 
-/// Checks `--index-subjects`: subjects under `kubext.audit.`.
+/// Checks `--index-subjects`: `kubext.audit.` and one token, a cluster
+/// name or a NATS wildcard (`*`, `>`), as the subjects the sink publishes.
 pub fn check_subjects(subjects: &[String]) -> anyhow::Result<()> {
     for s in subjects {
-        let rest = s.strip_prefix(&format!("{SUBJECT_PREFIX}.")).unwrap_or("");
+        let example =
+            format!("e.g. {SUBJECT_PREFIX}.prod-eu, or {SUBJECT_PREFIX}.* for every cluster");
+        let Some(rest) = s
+            .strip_prefix(&format!("{SUBJECT_PREFIX}."))
+            .filter(|r| !r.is_empty())
+        else {
+            anyhow::bail!(
+                "--index-subjects {s:?}: give a subject under {SUBJECT_PREFIX}., {example}"
+            );
+        };
         anyhow::ensure!(
-            !rest.is_empty() && !rest.contains(' '),
-            "--index-subjects {s:?}: give a subject under {SUBJECT_PREFIX}., e.g. {SUBJECT_PREFIX}.prod-eu or {SUBJECT_PREFIX}.* (one token per cluster)"
+            !rest.contains('.'),
+            "--index-subjects {s:?}: the sink publishes {SUBJECT_PREFIX}.<cluster>, one token after {SUBJECT_PREFIX}. (cluster names have no dots), {example}"
+        );
+        anyhow::ensure!(
+            rest == "*"
+                || rest == ">"
+                || rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "--index-subjects {s:?}: a NATS wildcard (* or >) matches a whole token only, and a cluster name has letters, digits, '-' and '_'; list the clusters one flag each, {example}"
         );
     }
     Ok(())
@@ -352,6 +370,33 @@ fn index_loop(
                 tracing::error!(error = %e, "closing the index");
             }
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_subjects_name_a_cluster_or_a_whole_token_wildcard() {
+        for ok in [
+            "kubext.audit.prod-eu",
+            "kubext.audit.*",
+            "kubext.audit.>",
+            "kubext.audit.a_1",
+        ] {
+            check_subjects(&[ok.to_string()]).unwrap();
+        }
+        for bad in [
+            "kubext.audit.",
+            "kubext.audit.prod-*",
+            "kubext.audit.a.b",
+            "other.>",
+            "kubext.audit.a b",
+        ] {
+            let e = check_subjects(&[bad.to_string()]).unwrap_err().to_string();
+            assert!(e.contains(bad), "{e}");
         }
     }
 }
