@@ -152,7 +152,7 @@ fn authorization_url(
     nonce: &str,
     pkce: Option<&Pkce>,
 ) -> anyhow::Result<String> {
-    let endpoint = provider.discovery.authorization_endpoint.as_deref().ok_or_else(|| {
+    let endpoint = provider.discovery.authorization_endpoint().ok_or_else(|| {
         anyhow!(
             "the provider {} has no authorization_endpoint; use --grant-type=device-code, password or client-credentials",
             provider.issuer()

@@ -5,7 +5,15 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use serde::Deserialize;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, DeviceAuthorizationUrl, ProviderMetadata, RevocationUrl,
+};
+use serde::{Deserialize, Serialize};
 
 use crate::jwt::{self, Expectations, Jwks};
 
@@ -43,33 +51,163 @@ impl std::fmt::Debug for HttpSettings {
     }
 }
 
-/// The parts of the discovery document we use.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Discovery {
-    /// Must equal the configured issuer.
-    pub issuer: String,
-    /// Authorization endpoint.
-    #[serde(default)]
-    pub authorization_endpoint: Option<String>,
-    /// Token endpoint.
-    pub token_endpoint: String,
-    /// JWKS.
-    pub jwks_uri: String,
-    /// RFC 8628.
-    #[serde(default)]
-    pub device_authorization_endpoint: Option<String>,
-    /// RFC 7009.
-    #[serde(default)]
-    pub revocation_endpoint: Option<String>,
-    /// PKCE methods.
-    #[serde(default)]
+/// Discovery fields that openidconnect's core provider metadata leaves out.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ExtraMetadata {
+    /// RFC 8628 device authorization endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<DeviceAuthorizationUrl>,
+    /// RFC 7009 revocation endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<RevocationUrl>,
+    /// RFC 7636 PKCE methods (`S256`, `plain`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_challenge_methods_supported: Vec<String>,
-    /// id_token algorithms.
-    #[serde(default)]
-    pub id_token_signing_alg_values_supported: Vec<String>,
-    /// Client authentication methods at the token endpoint.
-    #[serde(default)]
-    pub token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+/// The provider's discovery document as openidconnect reads it.
+pub type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// Fields OpenID Connect Discovery requires that some providers leave out
+/// (OAuth-first servers, older releases), with the value the specification
+/// implies. This client never relies on the first two.
+const DISCOVERY_DEFAULTS: [(&str, &str); 3] = [
+    ("response_types_supported", "code"),
+    ("subject_types_supported", "public"),
+    // OpenID Connect Core: RS256 when nothing else is agreed.
+    ("id_token_signing_alg_values_supported", "RS256"),
+];
+
+/// What the provider's discovery document says.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    metadata: Metadata,
+    /// `None` for providers without one (device code or password only).
+    authorization_endpoint: Option<String>,
+}
+
+impl Discovery {
+    /// Reads a discovery document. Lenient where providers differ in practice:
+    /// the fields in [`DISCOVERY_DEFAULTS`] and `authorization_endpoint` may be
+    /// missing (or null), an algorithm or key type this client does not know is
+    /// skipped. `token_endpoint` and `jwks_uri` are required.
+    pub fn parse(body: &[u8]) -> Result<Discovery, String> {
+        let mut doc: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(body).map_err(|e| format!("not a JSON object: {e}"))?;
+        let authorization_endpoint = doc
+            .get("authorization_endpoint")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        for (field, default) in DISCOVERY_DEFAULTS {
+            let missing = match doc.get(field) {
+                None | Some(serde_json::Value::Null) => true,
+                Some(serde_json::Value::Array(items)) => items.is_empty(),
+                Some(_) => false,
+            };
+            if missing {
+                doc.insert(field.to_string(), serde_json::json!([default]));
+            }
+        }
+        if authorization_endpoint.is_none() {
+            // The metadata type requires one. The issuer stands in and is never
+            // used: `authorization_endpoint()` answers None.
+            let issuer = doc.get("issuer").cloned().unwrap_or_default();
+            doc.insert("authorization_endpoint".to_string(), issuer);
+        }
+        let metadata: Metadata =
+            serde_json::from_value(serde_json::Value::Object(doc)).map_err(|e| e.to_string())?;
+        if metadata.token_endpoint().is_none() {
+            return Err("it names no token_endpoint".to_string());
+        }
+        Ok(Discovery {
+            metadata,
+            authorization_endpoint,
+        })
+    }
+
+    /// The issuer the document names (exactly as written).
+    pub fn issuer(&self) -> &str {
+        self.metadata.issuer()
+    }
+
+    /// The authorization endpoint, when the provider has one.
+    pub fn authorization_endpoint(&self) -> Option<&str> {
+        self.authorization_endpoint.as_deref()
+    }
+
+    /// The token endpoint (present: [`Discovery::parse`] checks it).
+    pub fn token_endpoint(&self) -> &str {
+        self.metadata.token_endpoint().map_or("", |u| u.as_str())
+    }
+
+    /// The JWKS URL.
+    pub fn jwks_uri(&self) -> &str {
+        self.metadata.jwks_uri()
+    }
+
+    /// RFC 8628 device authorization endpoint.
+    pub fn device_authorization_endpoint(&self) -> Option<&str> {
+        self.metadata
+            .additional_metadata()
+            .device_authorization_endpoint
+            .as_ref()
+            .map(|u| u.as_str())
+    }
+
+    /// RFC 7009 revocation endpoint.
+    pub fn revocation_endpoint(&self) -> Option<&str> {
+        self.metadata
+            .additional_metadata()
+            .revocation_endpoint
+            .as_ref()
+            .map(|u| u.as_str())
+    }
+
+    /// The id_token algorithms the provider advertises (`RS256` when it
+    /// advertises none), by their JOSE names.
+    pub fn signing_algs(&self) -> Vec<String> {
+        self.metadata
+            .id_token_signing_alg_values_supported()
+            .iter()
+            .filter_map(|alg| serde_json::to_value(alg).ok())
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Whether S256 PKCE is advertised.
+    pub fn supports_s256(&self) -> bool {
+        self.metadata
+            .additional_metadata()
+            .code_challenge_methods_supported
+            .iter()
+            .any(|m| m == "S256")
+    }
+
+    /// Whether a client secret goes in a Basic header (the default, RFC 6749
+    /// §2.3.1) rather than in the form (only `client_secret_post` advertised).
+    fn secret_in_basic_header(&self) -> bool {
+        let Some(methods) = self.metadata.token_endpoint_auth_methods_supported() else {
+            return true;
+        };
+        methods.is_empty()
+            || methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+            || !methods.contains(&CoreClientAuthMethod::ClientSecretPost)
+    }
 }
 
 /// A token endpoint answer. Its `Debug` shows no token.
@@ -356,17 +494,23 @@ impl Provider {
                 "the provider's discovery document {url} answered {status}; check --oidc-issuer-url"
             )));
         }
-        let discovery: Discovery = response.json().await.map_err(|e| {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ProviderError::Unreachable {
+                url: url.clone(),
+                detail: error_chain(&e),
+            })?;
+        let discovery = Discovery::parse(&body).map_err(|e| {
             ProviderError::Protocol(format!(
-                "{url} is not an OpenID Connect discovery document ({}); check --oidc-issuer-url",
-                error_chain(&e)
+                "{url} is not an OpenID Connect discovery document ({e}); check --oidc-issuer-url"
             ))
         })?;
-        if discovery.issuer != issuer {
+        if discovery.issuer() != issuer {
             return Err(ProviderError::Protocol(format!(
                 "the provider at {url} says its issuer is {:?}, but --oidc-issuer-url is {issuer:?}; \
                  use exactly the provider's issuer URL",
-                discovery.issuer
+                discovery.issuer()
             )));
         }
         Ok(Provider {
@@ -390,17 +534,7 @@ impl Provider {
 
     /// Whether S256 PKCE is advertised.
     pub fn supports_s256(&self) -> bool {
-        self.discovery
-            .code_challenge_methods_supported
-            .iter()
-            .any(|m| m == "S256")
-    }
-
-    fn use_basic_auth(&self) -> bool {
-        let methods = &self.discovery.token_endpoint_auth_methods_supported;
-        methods.is_empty()
-            || methods.iter().any(|m| m == "client_secret_basic")
-            || !methods.iter().any(|m| m == "client_secret_post")
+        self.discovery.supports_s256()
     }
 
     /// Adds client authentication to a form request.
@@ -410,7 +544,7 @@ impl Provider {
         form: &mut Vec<(String, String)>,
     ) -> reqwest::RequestBuilder {
         match &self.client_secret {
-            Some(secret) if self.use_basic_auth() => {
+            Some(secret) if self.discovery.secret_in_basic_header() => {
                 // RFC 6749 §2.3.1: form-urlencode id and secret before Basic.
                 let enc = |s: &str| {
                     url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
@@ -485,7 +619,7 @@ impl Provider {
         what: &str,
         form: Vec<(String, String)>,
     ) -> Result<TokenResponse, ProviderError> {
-        let url = self.discovery.token_endpoint.clone();
+        let url = self.discovery.token_endpoint().to_string();
         self.post_form(&url, what, form).await
     }
 
@@ -495,7 +629,7 @@ impl Provider {
         scope: &str,
         extra: Vec<(String, String)>,
     ) -> Result<DeviceAuthorization, ProviderError> {
-        let url = self.discovery.device_authorization_endpoint.clone().ok_or_else(|| {
+        let url = self.discovery.device_authorization_endpoint().map(str::to_string).ok_or_else(|| {
             ProviderError::Protocol(format!(
                 "the provider {} does not support the device authorization grant \
                  (no device_authorization_endpoint in its discovery document); use another --grant-type",
@@ -510,7 +644,7 @@ impl Provider {
 
     /// Revokes a refresh token (RFC 7009). `Ok(false)` when the provider has no revocation endpoint.
     pub async fn revoke_refresh_token(&self, token: &str) -> Result<bool, ProviderError> {
-        let Some(url) = self.discovery.revocation_endpoint.clone() else {
+        let Some(url) = self.discovery.revocation_endpoint().map(str::to_string) else {
             return Ok(false);
         };
         let mut form = vec![
@@ -548,14 +682,14 @@ impl Provider {
     }
 
     async fn jwks(&self) -> Result<Jwks, ProviderError> {
-        let url = &self.discovery.jwks_uri;
+        let url = self.discovery.jwks_uri();
         let response = self
             .http
             .get(url)
             .send()
             .await
             .map_err(|e| ProviderError::Unreachable {
-                url: url.clone(),
+                url: url.to_string(),
                 detail: error_chain(&e),
             })?;
         if !response.status().is_success() {
@@ -579,8 +713,8 @@ impl Provider {
         what: &str,
     ) -> anyhow::Result<jwt::Claims> {
         let jwks = self.jwks().await?;
-        let algs = &self.discovery.id_token_signing_alg_values_supported;
-        let claims = jwt::verify_signature(token, &jwks, algs)
+        let algs = self.discovery.signing_algs();
+        let claims = jwt::verify_signature(token, &jwks, &algs)
             .map_err(|e| anyhow::anyhow!("the {what} from {} is not valid: {e}", self.issuer))?;
         let now = jiff::Timestamp::now().as_second();
         jwt::check_claims(
@@ -611,6 +745,56 @@ mod tests {
         assert_eq!(parse(r#"{}"#).unwrap(), None);
         assert_eq!(parse(r#"{"expires_in": null}"#).unwrap(), None);
         assert!(parse(r#"{"expires_in": "soon"}"#).is_err());
+    }
+
+    #[test]
+    fn discovery_with_only_what_oauth_servers_send_is_read() {
+        let d = Discovery::parse(
+            br#"{"issuer": "https://idp", "token_endpoint": "https://idp/token",
+                 "jwks_uri": "https://idp/jwks",
+                 "device_authorization_endpoint": "https://idp/device",
+                 "id_token_signing_alg_values_supported": ["ES256K", "ES512"],
+                 "token_endpoint_auth_methods_supported": ["client_secret_post", "tls_client_auth"],
+                 "response_types_supported": null}"#,
+        )
+        .unwrap();
+        assert_eq!(d.issuer(), "https://idp");
+        assert_eq!(d.authorization_endpoint(), None);
+        assert_eq!(d.token_endpoint(), "https://idp/token");
+        assert_eq!(
+            d.device_authorization_endpoint(),
+            Some("https://idp/device")
+        );
+        assert_eq!(d.revocation_endpoint(), None);
+        assert_eq!(
+            d.signing_algs(),
+            ["ES512"],
+            "an unknown algorithm is skipped"
+        );
+        assert!(!d.supports_s256());
+        assert!(!d.secret_in_basic_header());
+
+        let d = Discovery::parse(
+            br#"{"issuer": "https://idp", "token_endpoint": "https://idp/token",
+                 "authorization_endpoint": "https://idp/auth", "jwks_uri": "https://idp/jwks",
+                 "revocation_endpoint": "https://idp/revoke",
+                 "code_challenge_methods_supported": ["plain", "S256"],
+                 "id_token_signing_alg_values_supported": []}"#,
+        )
+        .unwrap();
+        assert_eq!(d.authorization_endpoint(), Some("https://idp/auth"));
+        assert_eq!(d.revocation_endpoint(), Some("https://idp/revoke"));
+        assert_eq!(d.signing_algs(), ["RS256"], "the OpenID Connect default");
+        assert!(d.supports_s256());
+        assert!(d.secret_in_basic_header());
+
+        let err = Discovery::parse(br#"{"issuer": "https://idp", "jwks_uri": "https://idp/jwks"}"#)
+            .unwrap_err();
+        assert!(err.contains("token_endpoint"), "{err}");
+        let err =
+            Discovery::parse(br#"{"issuer": "https://idp", "token_endpoint": "https://idp/t"}"#)
+                .unwrap_err();
+        assert!(err.contains("jwks_uri"), "{err}");
     }
 
     #[test]
