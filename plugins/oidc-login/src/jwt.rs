@@ -1,10 +1,22 @@
 //! JSON Web Tokens: decoding claims (cheap, for the cache) and verifying
 //! signatures against the provider's JWKS (RS256/384/512, PS256/384/512,
-//! ES256, ES384, EdDSA) with the OpenID Connect claim checks.
+//! ES256, ES384, ES512, EdDSA). id_tokens go through openidconnect's
+//! `IdTokenVerifier`, with this module's key type doing the cryptography
+//! (ring, and RustCrypto's `p521` for ES512, which ring lacks); access
+//! tokens (`--oidc-use-access-token`) through the checks here.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
+use openidconnect::core::{
+    CoreGenderClaim, CoreJsonWebKeyType, CoreJsonWebKeyUse, CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+};
+use openidconnect::{
+    ClaimsVerificationError, ClientId, EmptyAdditionalClaims, IdToken, IdTokenVerifier, IssuerUrl,
+    JsonWebKey, JsonWebKeyAlgorithm, JsonWebKeyId, JsonWebKeySet, JsonWebKeyUse as _,
+    JwsSigningAlgorithm as _, Nonce, SignatureVerificationError,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Why a token was refused.
@@ -156,26 +168,111 @@ struct Header {
     crit: Option<Value>,
 }
 
-/// One key of a JWKS.
-#[derive(Debug, Clone, Deserialize)]
+/// One key of a JWKS: the public parts this client verifies with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Jwk {
-    kty: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default, rename = "use")]
-    use_: Option<String>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default)]
+    kty: CoreJsonWebKeyType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kid: Option<JsonWebKeyId>,
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    use_: Option<CoreJsonWebKeyUse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    alg: Option<CoreJwsSigningAlgorithm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     crv: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     n: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     e: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     x: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     y: Option<String>,
+}
+
+impl Jwk {
+    /// Whether this key may verify a signature made with `alg` and named `kid`.
+    fn fits(&self, alg: &CoreJwsSigningAlgorithm, kid: Option<&str>) -> bool {
+        alg.key_type().as_ref() == Some(&self.kty)
+            && self.use_.as_ref().is_none_or(|u| u.allows_signature())
+            && self.alg.as_ref().is_none_or(|a| a == alg)
+            && (kid.is_none() || self.kid.as_deref().map(String::as_str) == kid)
+    }
+}
+
+/// The key type openidconnect's verifier calls; the cryptography is [`verify_with`].
+impl JsonWebKey for Jwk {
+    type KeyUse = CoreJsonWebKeyUse;
+    type SigningAlgorithm = CoreJwsSigningAlgorithm;
+
+    fn key_id(&self) -> Option<&JsonWebKeyId> {
+        self.kid.as_ref()
+    }
+
+    fn key_type(&self) -> &CoreJsonWebKeyType {
+        &self.kty
+    }
+
+    fn key_use(&self) -> Option<&CoreJsonWebKeyUse> {
+        self.use_.as_ref()
+    }
+
+    fn signing_alg(&self) -> JsonWebKeyAlgorithm<&CoreJwsSigningAlgorithm> {
+        match &self.alg {
+            None => JsonWebKeyAlgorithm::Unspecified,
+            Some(alg) => JsonWebKeyAlgorithm::Algorithm(alg),
+        }
+    }
+
+    fn new_symmetric(_key: Vec<u8>) -> Self {
+        // Only reached for HS* with a client secret, which this client never
+        // configures (a shared secret would let anyone holding it mint tokens).
+        Jwk {
+            kty: CoreJsonWebKeyType::Symmetric,
+            kid: None,
+            use_: None,
+            alg: None,
+            crv: None,
+            n: None,
+            e: None,
+            x: None,
+            y: None,
+        }
+    }
+
+    fn verify_signature(
+        &self,
+        alg: &CoreJwsSigningAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureVerificationError> {
+        match verify_with(self, &alg_name(alg), message, signature) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SignatureVerificationError::CryptoError(
+                "the signature does not verify".into(),
+            )),
+            Err(e) => Err(SignatureVerificationError::InvalidKey(e.to_string())),
+        }
+    }
+
+    fn hash_bytes(&self, bytes: &[u8], alg: &CoreJwsSigningAlgorithm) -> Result<Vec<u8>, String> {
+        use sha2::Digest as _;
+        // at_hash / c_hash (OpenID Connect Core §3.1.3.6): the hash of the JWS algorithm.
+        match alg_name(alg).as_str() {
+            "RS256" | "PS256" | "ES256" => Ok(sha2::Sha256::digest(bytes).to_vec()),
+            "RS384" | "PS384" | "ES384" => Ok(sha2::Sha384::digest(bytes).to_vec()),
+            "RS512" | "PS512" | "ES512" | "EdDSA" => Ok(sha2::Sha512::digest(bytes).to_vec()),
+            other => Err(format!("no hash for {other}")),
+        }
+    }
+}
+
+/// The JOSE name of an algorithm (`RS256`, …).
+fn alg_name(alg: &CoreJwsSigningAlgorithm) -> String {
+    serde_json::to_value(alg)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// A JSON Web Key Set.
@@ -195,18 +292,11 @@ fn usable_keys<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<Jwk>, D::E
         .collect())
 }
 
-/// Algorithms this plugin can verify.
-pub const SUPPORTED_ALGS: [&str; 9] = [
-    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+/// Algorithms this plugin can verify (never `none` or HS*: a shared secret
+/// would let anyone holding it mint tokens).
+pub const SUPPORTED_ALGS: [&str; 10] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
 ];
-
-fn kty_for(alg: &str) -> &'static str {
-    match alg {
-        "ES256" | "ES384" => "EC",
-        "EdDSA" => "OKP",
-        _ => "RSA",
-    }
-}
 
 fn verify_with(jwk: &Jwk, alg: &str, message: &[u8], signature: &[u8]) -> Result<bool, JwtError> {
     use ring::signature as sig;
@@ -252,6 +342,23 @@ fn verify_with(jwk: &Jwk, alg: &str, message: &[u8], signature: &[u8]) -> Result
                 .verify(message, signature)
                 .is_ok()
         }
+        "ES512" => {
+            // ring has no P-521: RustCrypto's pure-Rust curve (no second TLS stack).
+            use p521::ecdsa::signature::Verifier as _;
+            if jwk.crv.as_deref() != Some("P-521") {
+                return Ok(false);
+            }
+            let mut point = vec![0x04];
+            point.extend(b64(&jwk.x, "x")?);
+            point.extend(b64(&jwk.y, "y")?);
+            let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| {
+                JwtError::Malformed("the JWKS key's x and y are not a point of P-521".into())
+            })?;
+            match p521::ecdsa::Signature::from_slice(signature) {
+                Ok(signature) => key.verify(message, &signature).is_ok(),
+                Err(_) => false,
+            }
+        }
         "EdDSA" => {
             if jwk.crv.as_deref() != Some("Ed25519") {
                 return Ok(false);
@@ -270,11 +377,14 @@ fn verify_with(jwk: &Jwk, alg: &str, message: &[u8], signature: &[u8]) -> Result
     Ok(ok)
 }
 
-/// Checks the signature of `token` against `jwks`. `allowed` are the
-/// algorithms the provider advertises (empty = RS256, the OIDC default).
-/// Returns the decoded claims.
-pub fn verify_signature(token: &str, jwks: &Jwks, allowed: &[String]) -> Result<Claims, JwtError> {
-    let (header_b64, payload_b64, signature_b64) = split(token)?;
+/// The token's algorithm (one this plugin verifies and the provider
+/// advertises) and the JWKS keys that may have signed it.
+fn signing_candidates<'k>(
+    token: &str,
+    jwks: &'k Jwks,
+    allowed: &[String],
+) -> Result<(CoreJwsSigningAlgorithm, Vec<&'k Jwk>), JwtError> {
+    let (header_b64, _, _) = split(token)?;
     let header: Header = serde_json::from_slice(&decode_part(header_b64, "the header")?)
         .map_err(|e| JwtError::Malformed(format!("the header is not JSON: {e}")))?;
     // We understand no JWS extension, so a token that makes any critical
@@ -305,30 +415,176 @@ pub fn verify_signature(token: &str, jwks: &Jwks, allowed: &[String]) -> Result<
             ),
         });
     }
-    let signature = decode_part(signature_b64, "the signature")?;
-    let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+    let jws_alg: CoreJwsSigningAlgorithm =
+        serde_json::from_value(Value::String(alg.to_string()))
+            .map_err(|e| JwtError::Malformed(format!("the header's alg {alg:?}: {e}")))?;
     let candidates: Vec<&Jwk> = jwks
         .keys
         .iter()
-        .filter(|k| k.kty == kty_for(alg))
-        .filter(|k| k.use_.as_deref().is_none_or(|u| u == "sig"))
-        .filter(|k| k.alg.as_deref().is_none_or(|a| a == alg))
-        .filter(|k| header.kid.is_none() || k.kid == header.kid)
+        .filter(|k| k.fits(&jws_alg, header.kid.as_deref()))
         .collect();
     if candidates.is_empty() {
         return Err(JwtError::NoKey(header.kid));
     }
+    Ok((jws_alg, candidates))
+}
+
+/// Checks the signature of `token` against `jwks`. `allowed` are the
+/// algorithms the provider advertises (empty = RS256, the OIDC default).
+/// Returns the decoded claims.
+pub fn verify_signature(token: &str, jwks: &Jwks, allowed: &[String]) -> Result<Claims, JwtError> {
+    let (alg, candidates) = signing_candidates(token, jwks, allowed)?;
+    let (header_b64, payload_b64, signature_b64) = split(token)?;
+    let signature = decode_part(signature_b64, "the signature")?;
+    let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
     // A key that cannot be used (bad base64, missing fields) does not stop
     // the others from being tried; its error is reported if none verifies.
     let mut unusable = None;
     for jwk in candidates {
-        match verify_with(jwk, alg, message, &signature) {
+        match verify_with(jwk, &alg_name(&alg), message, &signature) {
             Ok(true) => return decode_claims(token),
             Ok(false) => {}
             Err(e) => unusable = Some(e),
         }
     }
     Err(unusable.unwrap_or(JwtError::BadSignature))
+}
+
+/// An id_token as openidconnect reads it (the claims this client uses are
+/// decoded again into [`Claims`] once it is verified).
+type OidcIdToken = IdToken<
+    EmptyAdditionalClaims,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+
+/// Verifies an id_token (OpenID Connect Core §3.1.3.7) with openidconnect's
+/// `IdTokenVerifier`: signature with one of `jwks` (each key that fits is
+/// tried, so an unusable one does not hide the others), the algorithm among
+/// `allowed` (never HS*: the verifier is a public client's, with no shared
+/// secret), `iss`, `aud` (other audiences allowed beside the client, then
+/// `azp` checked here), `exp` and `iat` with `expect.leeway` of clock skew,
+/// `nonce` when one was sent. `nbf`, which the verifier ignores, is checked
+/// here too. `expect.audience` is the client id.
+pub fn verify_id_token(
+    token: &str,
+    jwks: &Jwks,
+    allowed: &[String],
+    expect: &Expectations<'_>,
+) -> Result<Claims, JwtError> {
+    let client_id = expect
+        .audience
+        .ok_or_else(|| JwtError::Claim("an id_token is checked against a client id".into()))?;
+    let (alg, candidates) = signing_candidates(token, jwks, allowed)?;
+    let id_token: OidcIdToken = token
+        .parse()
+        .map_err(|e| JwtError::Malformed(format!("not an OpenID Connect id_token: {e}")))?;
+    let issuer = IssuerUrl::new(expect.issuer.to_string()).map_err(|e| {
+        JwtError::Claim(format!("the issuer {:?} is not a URL: {e}", expect.issuer))
+    })?;
+    let (now, leeway) = (expect.now, expect.leeway);
+    // exp is compared with "now": moving now back by the leeway accepts a
+    // token up to that long after its expiry (saturating, never overflowing).
+    let skewed_now = chrono::DateTime::from_timestamp(now.saturating_sub(leeway), 0)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    let mut unusable = None;
+    let mut verified = false;
+    for jwk in candidates {
+        let verifier = IdTokenVerifier::new_public_client(
+            ClientId::new(client_id.to_string()),
+            issuer.clone(),
+            JsonWebKeySet::new(vec![jwk.clone()]),
+        )
+        .set_allowed_algs([alg.clone()])
+        // Audiences beside this client are accepted when it is among them;
+        // `azp` then says who the token is for (checked below).
+        .set_other_audience_verifier_fn(|_| true)
+        .set_time_fn(move || skewed_now)
+        .set_issue_time_verifier_fn(move |iat| {
+            let ahead = iat.timestamp().saturating_sub(now);
+            if ahead > leeway {
+                Err(format!(
+                    "the token was issued {ahead}s in the future (check this machine's clock)"
+                ))
+            } else {
+                Ok(())
+            }
+        });
+        let result = match expect.nonce {
+            Some(nonce) => id_token
+                .claims(&verifier, &Nonce::new(nonce.to_string()))
+                .map(drop),
+            None => id_token
+                .claims(&verifier, |_: Option<&Nonce>| Ok(()))
+                .map(drop),
+        };
+        match result {
+            Ok(()) => {
+                verified = true;
+                break;
+            }
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::CryptoError(_),
+            )) => {}
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::InvalidKey(why),
+            )) => unusable = Some(JwtError::Malformed(why)),
+            Err(other) => return Err(refused(other, token, expect)),
+        }
+    }
+    if !verified {
+        return Err(unusable.unwrap_or(JwtError::BadSignature));
+    }
+    let claims = decode_claims(token)?;
+    check_authorized_party(&claims, client_id)?;
+    check_not_before(&claims, expect)?;
+    Ok(claims)
+}
+
+/// Our words for what openidconnect's verifier refused.
+fn refused(err: ClaimsVerificationError, token: &str, expect: &Expectations<'_>) -> JwtError {
+    match err {
+        ClaimsVerificationError::InvalidIssuer(why) => JwtError::Claim(format!(
+            "the token was not issued by the configured issuer {:?}: {why} (check --oidc-issuer-url)",
+            expect.issuer
+        )),
+        ClaimsVerificationError::InvalidAudience(why) => JwtError::Claim(format!(
+            "the token is not meant for the client {:?}: {why} (check --oidc-client-id)",
+            expect.audience.unwrap_or_default()
+        )),
+        ClaimsVerificationError::Expired(why) if why.contains("future") => JwtError::Claim(why),
+        ClaimsVerificationError::Expired(_) => {
+            let exp = decode_claims(token).ok().and_then(|c| c.exp).unwrap_or(0);
+            JwtError::Claim(format!(
+                "the token expired {}s ago (check this machine's clock)",
+                expect.now.saturating_sub(exp)
+            ))
+        }
+        ClaimsVerificationError::InvalidNonce(_) => JwtError::Claim(
+            "the id_token's nonce does not match the login request (possible replay); log in again"
+                .into(),
+        ),
+        ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::DisallowedAlg(why),
+        ) => JwtError::Algorithm {
+            alg: decode_alg(token),
+            why,
+        },
+        ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ) => JwtError::NoKey(None),
+        other => JwtError::Malformed(other.to_string()),
+    }
+}
+
+fn decode_alg(token: &str) -> String {
+    split(token)
+        .ok()
+        .and_then(|(h, _, _)| decode_part(h, "the header").ok())
+        .and_then(|bytes| serde_json::from_slice::<Header>(&bytes).ok())
+        .map(|h| h.alg)
+        .unwrap_or_default()
 }
 
 /// What the OpenID Connect claim checks expect.
@@ -363,14 +619,7 @@ pub fn check_claims(claims: &Claims, expect: &Expectations<'_>) -> Result<(), Jw
                 "the token is meant for {audiences:?}, not for the client {audience:?} (check --oidc-client-id)"
             )));
         }
-        if audiences.len() > 1
-            && let Some(azp) = &claims.azp
-            && azp != audience
-        {
-            return Err(JwtError::Claim(format!(
-                "the token's authorized party is {azp:?}, not the client {audience:?}"
-            )));
-        }
+        check_authorized_party(claims, audience)?;
     }
     let exp = claims
         .exp
@@ -383,13 +632,7 @@ pub fn check_claims(claims: &Claims, expect: &Expectations<'_>) -> Result<(), Jw
             expect.now.saturating_sub(exp)
         )));
     }
-    if let Some(nbf) = claims.nbf
-        && nbf.saturating_sub(expect.leeway) > expect.now
-    {
-        return Err(JwtError::Claim(
-            "the token is not valid yet (check this machine's clock)".into(),
-        ));
-    }
+    check_not_before(claims, expect)?;
     if let Some(iat) = claims.iat
         && iat.saturating_sub(expect.leeway) > expect.now
     {
@@ -404,6 +647,31 @@ pub fn check_claims(claims: &Claims, expect: &Expectations<'_>) -> Result<(), Jw
         return Err(JwtError::Claim(
             "the id_token's nonce does not match the login request (possible replay); log in again"
                 .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// With several audiences, an `azp` claim must name this client.
+fn check_authorized_party(claims: &Claims, client_id: &str) -> Result<(), JwtError> {
+    if claims.audiences().len() > 1
+        && let Some(azp) = &claims.azp
+        && azp != client_id
+    {
+        return Err(JwtError::Claim(format!(
+            "the token's authorized party is {azp:?}, not the client {client_id:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// `nbf` against the clock, with the leeway (saturating).
+fn check_not_before(claims: &Claims, expect: &Expectations<'_>) -> Result<(), JwtError> {
+    if let Some(nbf) = claims.nbf
+        && nbf.saturating_sub(expect.leeway) > expect.now
+    {
+        return Err(JwtError::Claim(
+            "the token is not valid yet (check this machine's clock)".into(),
         ));
     }
     Ok(())
@@ -442,9 +710,9 @@ mod tests {
         let sig = pair.sign(&rng, input.as_bytes()).unwrap();
         let point = pair.public_key().as_ref();
         let jwk = Jwk {
-            kty: "EC".into(),
-            kid,
-            use_: Some("sig".into()),
+            kty: CoreJsonWebKeyType::EllipticCurve,
+            kid: kid.map(JsonWebKeyId::new),
+            use_: Some(CoreJsonWebKeyUse::Signature),
             alg: None,
             crv: Some("P-256".into()),
             n: None,
@@ -467,7 +735,7 @@ mod tests {
         );
         let sig = pair.sign(input.as_bytes());
         let jwk = Jwk {
-            kty: "OKP".into(),
+            kty: CoreJsonWebKeyType::OctetKeyPair,
             kid: None,
             use_: None,
             alg: None,
@@ -606,7 +874,7 @@ mod tests {
     #[test]
     fn unknown_kid_is_reported() {
         let (token, mut jwk) = sign_es256(&claims(), "k1");
-        jwk.kid = Some("other".into());
+        jwk.kid = Some(JsonWebKeyId::new("other".into()));
         let err =
             verify_signature(&token, &Jwks { keys: vec![jwk] }, &["ES256".into()]).unwrap_err();
         assert_eq!(err, JwtError::NoKey(Some("k1".into())));
@@ -690,6 +958,149 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    fn sign_es512(payload: &Value) -> (String, Jwk) {
+        use p521::ecdsa::signature::Signer as _;
+        // A fixed private scalar below the group order: the test needs a key, not randomness.
+        let mut scalar = [7u8; 66];
+        scalar[0] = 0;
+        let key = p521::ecdsa::SigningKey::from_slice(&scalar).unwrap();
+        let header = serde_json::json!({"alg": "ES512", "kid": "p521"});
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(payload.to_string().as_bytes())
+        );
+        let sig: p521::ecdsa::Signature = key.sign(input.as_bytes());
+        let point = key.verifying_key().to_sec1_point(false);
+        let point = point.as_bytes();
+        let jwk: Jwk = serde_json::from_value(serde_json::json!({
+            "kty": "EC", "kid": "p521", "crv": "P-521",
+            "x": b64(&point[1..67]), "y": b64(&point[67..]),
+        }))
+        .unwrap();
+        (format!("{input}.{}", b64(&sig.to_bytes())), jwk)
+    }
+
+    fn id_token_expectations(now: i64) -> Expectations<'static> {
+        Expectations {
+            issuer: "https://issuer",
+            audience: Some("client"),
+            nonce: Some("n1"),
+            now,
+            leeway: 60,
+        }
+    }
+
+    #[test]
+    fn es512_verifies_and_tampering_is_caught() {
+        let (token, jwk) = sign_es512(&claims());
+        let jwks = Jwks { keys: vec![jwk] };
+        let allowed = vec!["ES512".to_string()];
+        let c = verify_id_token(&token, &jwks, &allowed, &id_token_expectations(1500)).unwrap();
+        assert_eq!(c.sub.as_deref(), Some("alice"));
+        assert!(verify_signature(&token, &jwks, &allowed).is_ok());
+        let mut forged = token.clone();
+        forged.replace_range(forged.len() - 4.., "AAAA");
+        assert_eq!(
+            verify_id_token(&forged, &jwks, &allowed, &id_token_expectations(1500)).unwrap_err(),
+            JwtError::BadSignature
+        );
+    }
+
+    #[test]
+    fn id_token_checks_through_the_verifier() {
+        let allowed = vec!["ES256".to_string()];
+        let check = |payload: Value, expect: &Expectations<'_>| {
+            let (token, jwk) = sign_es256(&payload, "k1");
+            verify_id_token(&token, &Jwks { keys: vec![jwk] }, &allowed, expect)
+        };
+        let ok = id_token_expectations(1500);
+        assert!(check(claims(), &ok).is_ok());
+        // exp and iat with 60 s of clock skew, each way.
+        assert!(check(claims(), &id_token_expectations(2059)).is_ok());
+        let err = check(claims(), &id_token_expectations(2061)).unwrap_err();
+        assert!(err.to_string().contains("expired"), "{err}");
+        assert!(check(claims(), &id_token_expectations(941)).is_ok());
+        let err = check(claims(), &id_token_expectations(900)).unwrap_err();
+        assert!(err.to_string().contains("future"), "{err}");
+        // nbf, which the verifier leaves to us.
+        let mut early = claims();
+        early["nbf"] = 1600.into();
+        assert!(check(early, &ok).is_err());
+        // Other audiences beside the client are accepted, with azp naming it.
+        let mut several = claims();
+        several["aud"] = serde_json::json!(["client", "kubernetes"]);
+        several["azp"] = "client".into();
+        assert!(check(several.clone(), &ok).is_ok());
+        several["azp"] = "other".into();
+        let err = check(several, &ok).unwrap_err();
+        assert!(err.to_string().contains("authorized party"), "{err}");
+        let mut elsewhere = claims();
+        elsewhere["aud"] = "other".into();
+        let err = check(elsewhere, &ok).unwrap_err();
+        assert!(err.to_string().contains("--oidc-client-id"), "{err}");
+        let mut foreign = claims();
+        foreign["iss"] = "https://other".into();
+        let err = check(foreign, &ok).unwrap_err();
+        assert!(err.to_string().contains("--oidc-issuer-url"), "{err}");
+        let err = check(
+            claims(),
+            &Expectations {
+                nonce: Some("n2"),
+                ..ok.clone()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("nonce"), "{err}");
+        // No nonce expected (refresh, password): none checked.
+        assert!(check(claims(), &Expectations { nonce: None, ..ok }).is_ok());
+    }
+
+    #[test]
+    fn id_token_with_an_unusable_key_of_the_same_kid_still_verifies() {
+        let (token, jwk) = sign_es256(&claims(), "k1");
+        let jwks: Jwks = serde_json::from_value(serde_json::json!({"keys": [
+            {"kty": "EC", "kid": "k1", "crv": "P-256", "x": "!!", "y": "!!"},
+            {"kty": 7, "kid": ["odd"]},
+            jwk,
+        ]}))
+        .unwrap();
+        let c = verify_id_token(
+            &token,
+            &jwks,
+            &["ES256".into()],
+            &id_token_expectations(1500),
+        )
+        .unwrap();
+        assert_eq!(c.sub.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn id_token_algorithms_are_limited() {
+        let (token, jwk) = sign_es256(&claims(), "k1");
+        let jwks = Jwks { keys: vec![jwk] };
+        // Not advertised: refused even with a good signature.
+        let err = verify_id_token(
+            &token,
+            &jwks,
+            &["RS256".into()],
+            &id_token_expectations(1500),
+        )
+        .unwrap_err();
+        assert!(matches!(err, JwtError::Algorithm { .. }), "{err}");
+        // HS256 never, even when advertised.
+        let payload = b64(claims().to_string().as_bytes());
+        let header = b64(br#"{"alg":"HS256"}"#);
+        let err = verify_id_token(
+            &format!("{header}.{payload}.c2ln"),
+            &jwks,
+            &["HS256".into()],
+            &id_token_expectations(1500),
+        )
+        .unwrap_err();
+        assert!(matches!(err, JwtError::Algorithm { .. }), "{err}");
     }
 
     #[test]

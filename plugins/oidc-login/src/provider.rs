@@ -714,20 +714,22 @@ impl Provider {
     ) -> anyhow::Result<jwt::Claims> {
         let jwks = self.jwks().await?;
         let algs = self.discovery.signing_algs();
-        let claims = jwt::verify_signature(token, &jwks, &algs)
-            .map_err(|e| anyhow::anyhow!("the {what} from {} is not valid: {e}", self.issuer))?;
-        let now = jiff::Timestamp::now().as_second();
-        jwt::check_claims(
-            &claims,
-            &Expectations {
-                issuer: &self.issuer,
-                audience,
-                nonce,
-                now,
-                leeway: CLOCK_SKEW_SECS,
-            },
-        )
-        .map_err(|e| anyhow::anyhow!("the {what} from {} is not valid: {e}", self.issuer))?;
+        let expect = Expectations {
+            issuer: &self.issuer,
+            audience,
+            nonce,
+            now: jiff::Timestamp::now().as_second(),
+            leeway: CLOCK_SKEW_SECS,
+        };
+        let invalid = |e| anyhow::anyhow!("the {what} from {} is not valid: {e}", self.issuer);
+        if audience.is_some() {
+            // An id_token: openidconnect's verifier.
+            return jwt::verify_id_token(token, &jwks, &algs, &expect).map_err(invalid);
+        }
+        // An access token (`--oidc-use-access-token`): its audience is the
+        // API's, so only signature, issuer and times are checked.
+        let claims = jwt::verify_signature(token, &jwks, &algs).map_err(invalid)?;
+        jwt::check_claims(&claims, &expect).map_err(invalid)?;
         Ok(claims)
     }
 }

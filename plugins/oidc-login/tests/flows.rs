@@ -346,6 +346,41 @@ fn eddsa_and_ps256_id_tokens_are_accepted() {
 }
 
 #[test]
+fn es512_id_tokens_are_verified() {
+    // P-521, which ring lacks: the provider signs with a fresh P-521 key.
+    let setup = Setup::new(OidcProvider::builder().http().key_alg(KeyAlg::Es512));
+    let (credential, _) = get_token(&setup.password_args(), EXEC_INFO_V1_NONINTERACTIVE);
+    let token = token_of(&credential);
+    assert_eq!(claims(&token)["sub"], ALICE.id);
+    let header = token.split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ES512");
+
+    // The signature is really checked: an altered token is refused, at the
+    // refresh as at a login.
+    setup.provider.tamper_id_tokens(true).unwrap();
+    let mut force = setup.password_args();
+    force.push("--force-refresh".into());
+    let out = run(&force, EXEC_INFO_V1_NONINTERACTIVE);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr_of(&out).contains("signature does not verify"),
+        "{}",
+        stderr_of(&out)
+    );
+    setup.provider.tamper_id_tokens(false).unwrap();
+
+    // ES512 access tokens (JWTs signed with the same key) verify too.
+    let mut access = setup.password_args();
+    access.extend(["--oidc-use-access-token".into(), "--force-refresh".into()]);
+    let (credential, _) = get_token(&access, EXEC_INFO_V1_NONINTERACTIVE);
+    assert!(!token_of(&credential).is_empty());
+}
+
+#[test]
 fn password_prompt_needs_a_terminal_and_says_so() {
     let setup = Setup::new(OidcProvider::builder().http());
     let mut args = setup.args();

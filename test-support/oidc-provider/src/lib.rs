@@ -58,7 +58,13 @@ pub const HTTPS_LOOPBACK_CLIENT_ID: &str = "kubelogin-https-loopback";
 /// default `server.keepAliveTimeout`).
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// Signing algorithms the fixture can use.
-pub const KEY_ALGS: [KeyAlg; 4] = [KeyAlg::Rs256, KeyAlg::Ps256, KeyAlg::Es256, KeyAlg::EdDsa];
+pub const KEY_ALGS: [KeyAlg; 5] = [
+    KeyAlg::Rs256,
+    KeyAlg::Ps256,
+    KeyAlg::Es256,
+    KeyAlg::Es512,
+    KeyAlg::EdDsa,
+];
 
 /// An account known to the fixture.
 #[derive(Debug, Clone, Copy)]
@@ -138,6 +144,8 @@ pub enum KeyAlg {
     Ps256,
     /// ECDSA P-256 with SHA-256.
     Es256,
+    /// ECDSA P-521 with SHA-512.
+    Es512,
     /// Ed25519.
     EdDsa,
 }
@@ -149,6 +157,7 @@ impl KeyAlg {
             KeyAlg::Rs256 => "RS256",
             KeyAlg::Ps256 => "PS256",
             KeyAlg::Es256 => "ES256",
+            KeyAlg::Es512 => "ES512",
             KeyAlg::EdDsa => "EdDSA",
         }
     }
