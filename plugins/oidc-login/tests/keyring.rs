@@ -1,6 +1,8 @@
 //! `--token-cache-storage=keyring` against a real Secret Service: a private
 //! D-Bus session bus and an unlocked gnome-keyring-daemon started for the
-//! test. The token lands in the keyring (not on disk), the next call is a
+//! test. The token lands in the keyring (not on disk), a second account adds
+//! its key to the index under the index lock (traced with strace when
+//! installed), the next call is a
 //! cache hit with no request to the provider, `clean` deletes the item, and a
 //! token too large for a keyring item goes to disk with one warning.
 //!
@@ -19,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use oidc_test_provider::{ALICE, CAROL, CAROL_GROUP_COUNT, OidcProvider};
+use oidc_test_provider::{ALICE, BOB, CAROL, CAROL_GROUP_COUNT, OidcProvider};
 
 const SERVICE: &str = "kubectl-oidc-login";
 
@@ -182,6 +184,38 @@ fn plugin_on(bus: &SecretService, args: &[String]) -> std::process::Output {
         .expect("the plugin runs")
 }
 
+/// The plugin talking to the private bus under `strace -f -y`: returns the
+/// recorded `flock` calls and renames, or None without strace.
+fn traced_on(bus: &SecretService, args: &[String], trace: &Path) -> Option<Vec<String>> {
+    if !on_path("strace") {
+        return None;
+    }
+    let plugin = plugin(args, EXEC_INFO_V1_NONINTERACTIVE);
+    let mut cmd = Command::new("strace");
+    cmd.args([
+        "-f",
+        "-qq",
+        "-y",
+        "-e",
+        "trace=flock,rename,renameat,renameat2",
+        "-o",
+    ])
+    .arg(trace)
+    .arg(plugin.get_program())
+    .args(plugin.get_args())
+    .stdin(Stdio::null());
+    for (key, value) in plugin.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", &bus.address);
+    success(&cmd.output().expect("strace runs"));
+    let text = std::fs::read_to_string(trace).unwrap();
+    Some(text.lines().map(str::to_string).collect())
+}
+
 fn success(out: &std::process::Output) -> (String, String) {
     let stderr = stderr_of(out);
     assert!(out.status.success(), "get-token failed: {stderr}");
@@ -251,6 +285,60 @@ fn tokens_live_in_the_secret_service_and_clean_removes_them() {
         );
     }
 
+    // 1b. A second account's login adds its key to the index under the lock
+    // shared by all keys (taken before the index is replaced), so
+    // concurrent logins of different accounts never drop each other's key.
+    let mut bob = setup.args();
+    bob.extend([
+        "--grant-type=password".to_string(),
+        format!("--username={}", BOB.id),
+        format!("--password={}", BOB.password),
+        "--token-cache-storage=keyring".to_string(),
+    ]);
+    let traces = tempfile::tempdir().unwrap();
+    match traced_on(&bus, &bob, &traces.path().join("bob.trace")) {
+        Some(lines) => {
+            let dir = std::fs::canonicalize(setup.cache_dir()).unwrap();
+            let index = format!("\"{}\"", dir.join("keyring-index").display());
+            let lock = format!("<{}>", dir.join("keyring-index.lock").display());
+            let replaced = lines
+                .iter()
+                .position(|l| l.contains("rename") && l.contains(&index) && l.ends_with("= 0"))
+                .unwrap_or_else(|| panic!("no rename onto {index}:\n{}", lines.join("\n")));
+            let locked = lines[..replaced]
+                .iter()
+                .rposition(|l| l.contains("flock(") && l.contains(&lock) && l.contains("LOCK_EX"))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "the index is replaced without its lock:\n{}",
+                        lines.join("\n")
+                    )
+                });
+            assert!(
+                !lines[locked..replaced]
+                    .iter()
+                    .any(|l| l.contains(&lock) && l.contains("LOCK_UN")),
+                "the lock is held until the index is replaced:\n{}",
+                lines.join("\n")
+            );
+        }
+        None => {
+            eprintln!(
+                "strace is missing (apt-get install -y strace): the index lock is not traced"
+            );
+            success(&plugin_on(&bus, &bob));
+        }
+    }
+    let mut both = indexed_keys(&setup.cache_dir());
+    both.sort();
+    both.dedup();
+    assert_eq!(
+        both.len(),
+        2,
+        "alice's and bob's keys are both recorded: {both:?}"
+    );
+    assert!(both.contains(&keys[0]));
+
     // 2. A cache hit from the keyring: same token, no request to the provider.
     let before = setup.provider.stats().unwrap();
     let (again, stderr) = success(&plugin_on(&bus, &args));
@@ -281,8 +369,8 @@ fn tokens_live_in_the_secret_service_and_clean_removes_them() {
     assert_eq!(setup.cache_files().len(), 1, "carol's entry is on disk");
     assert_eq!(
         indexed_keys(&setup.cache_dir()).len(),
-        1,
-        "only alice's in the keyring"
+        2,
+        "only alice's and bob's in the keyring"
     );
     let before = setup.provider.stats().unwrap();
     let (big_again, stderr) = success(&plugin_on(&bus, &big));
