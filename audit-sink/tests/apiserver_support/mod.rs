@@ -69,6 +69,9 @@ pub enum Settings {
     /// ConfigMap kube-system/extension-apiserver-authentication, with this
     /// user-name header.
     ConfigMap { username_header: &'static str },
+    /// kube-test-server as the aggregator: the ConfigMap it publishes with
+    /// its own front-proxy CA (`enable_aggregation`).
+    Aggregator,
 }
 
 impl Aggregated {
@@ -91,7 +94,11 @@ impl Aggregated {
         let serving = write(
             &dir,
             "serving.pem",
-            &leaf(&["127.0.0.1", "localhost"], "audit-sink", &serving_ca),
+            &leaf(
+                &["127.0.0.1", "localhost", "audit-sink.kubext-audit.svc"],
+                "audit-sink",
+                &serving_ca,
+            ),
         );
         let proxy_ca = write(&dir, "front-proxy-ca.crt", &front_proxy_ca.pem());
         let mut request_header: Vec<std::ffi::OsString> = Vec::new();
@@ -129,6 +136,18 @@ impl Aggregated {
                     data: Some(data.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
                     ..Default::default()
                 });
+                kube.allow_names(
+                    SINK_USER,
+                    &["get"],
+                    &["configmaps"],
+                    &["extension-apiserver-authentication"],
+                    "kube-system",
+                );
+                request_header.push("--authentication-kubeconfig".into());
+                request_header.push(kubeconfig.clone().into());
+            }
+            Settings::Aggregator => {
+                kube.enable_aggregation();
                 kube.allow_names(
                     SINK_USER,
                     &["get"],
