@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 const BUCKETS: [f64; 12] = [
@@ -82,6 +82,9 @@ pub struct Metrics {
     pub log_lag_micros: AtomicU64,
     /// Fleet mode: messages of the stream not yet delivered to this replica.
     pub log_pending: AtomicU64,
+    /// Fleet mode: the indexer thread has stopped (panicked); this replica
+    /// no longer indexes anything until it is restarted.
+    pub indexer_stopped: AtomicBool,
     /// Index commit latency.
     pub commit: Histogram,
     /// Search latency.
@@ -196,6 +199,16 @@ impl Metrics {
             "audit_sink_log_pending_messages",
             "Fleet mode: stream messages not yet delivered to this replica.",
             self.log_pending.load(Relaxed) as f64,
+        );
+        gauge(
+            &mut out,
+            "audit_sink_indexer_stopped",
+            "Fleet mode: 1 when the indexer thread has stopped and this replica indexes nothing until restarted.",
+            if self.indexer_stopped.load(Relaxed) {
+                1.0
+            } else {
+                0.0
+            },
         );
         gauge(
             &mut out,

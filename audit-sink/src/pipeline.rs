@@ -218,6 +218,11 @@ impl Shared {
     pub fn index_failing(&self) -> bool {
         self.index_failing.load(Relaxed)
     }
+    /// Fleet mode: the indexer thread has stopped (a panic); the replica
+    /// indexes nothing more until restarted.
+    pub fn indexer_stopped(&self) -> bool {
+        self.metrics.indexer_stopped.load(Relaxed)
+    }
     /// Records whether index writes fail (the fleet mode's indexer; the
     /// embedded log's indexer sets the flag in place).
     #[cfg(feature = "server")]

@@ -227,6 +227,12 @@ async fn readyz(State(st): State<AppState>) -> Response {
     let s = &st.sink.shared;
     if s.closing() {
         (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    } else if s.indexer_stopped() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the indexer thread stopped (see the log); restart this replica",
+        )
+            .into_response()
     } else if s.replaying() {
         (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -129,9 +129,36 @@ pub fn start(
     tokio::spawn(consume(consumer, objects, tx, shared.clone()));
     let thread = std::thread::Builder::new()
         .name("audit-indexer".into())
-        .spawn(move || index_loop(rx, shared, opts, handle))?;
+        .spawn(move || {
+            let mut watch = IndexerWatch {
+                metrics: shared.metrics.clone(),
+                finished: false,
+            };
+            index_loop(rx, shared, opts, handle);
+            watch.finished = true;
+        })?;
     sink.add_thread(thread);
     Ok(())
+}
+
+/// Marks the indexer stopped when its thread ends other than by returning
+/// at shutdown (a panic): `/readyz` then answers 503 with the reason and
+/// `audit_sink_indexer_stopped` is 1, instead of a replica that looks
+/// healthy while its index no longer moves.
+struct IndexerWatch {
+    metrics: Arc<crate::metrics::Metrics>,
+    finished: bool,
+}
+
+impl Drop for IndexerWatch {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.metrics.indexer_stopped.store(true, Relaxed);
+            tracing::error!(
+                "the indexer thread stopped; this replica indexes nothing more until it is restarted"
+            );
+        }
+    }
 }
 
 async fn consume(
@@ -377,6 +404,32 @@ fn index_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panicking_indexer_is_marked_stopped_and_a_finished_one_is_not() {
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let m = metrics.clone();
+        let r = std::thread::spawn(move || {
+            let _watch = IndexerWatch {
+                metrics: m,
+                finished: false,
+            };
+            panic!("an indexer bug");
+        })
+        .join();
+        assert!(r.is_err());
+        assert!(metrics.indexer_stopped.load(Relaxed));
+
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let mut watch = IndexerWatch {
+            metrics: metrics.clone(),
+            finished: false,
+        };
+        watch.finished = true;
+        drop(watch);
+        assert!(!metrics.indexer_stopped.load(Relaxed));
+        assert!(metrics.render(0).contains("audit_sink_indexer_stopped 0"));
+    }
 
     #[test]
     fn index_subjects_name_a_cluster_or_a_whole_token_wildcard() {
