@@ -286,7 +286,8 @@ struct ApiArgs {
         long,
         value_name = "HEADER[,…]",
         value_delimiter = ',',
-        default_value = "X-Remote-User"
+        default_value = "X-Remote-User",
+        requires = "requestheader_client_ca_file"
     )]
     requestheader_username_headers: Vec<String>,
     /// Request headers naming the user's groups.
@@ -294,7 +295,8 @@ struct ApiArgs {
         long,
         value_name = "HEADER[,…]",
         value_delimiter = ',',
-        default_value = "X-Remote-Group"
+        default_value = "X-Remote-Group",
+        requires = "requestheader_client_ca_file"
     )]
     requestheader_group_headers: Vec<String>,
     /// Prefixes of request headers carrying the user's extra attributes.
@@ -302,7 +304,8 @@ struct ApiArgs {
         long,
         value_name = "PREFIX[,…]",
         value_delimiter = ',',
-        default_value = "X-Remote-Extra-"
+        default_value = "X-Remote-Extra-",
+        requires = "requestheader_client_ca_file"
     )]
     requestheader_extra_headers_prefix: Vec<String>,
     /// Kubeconfig to read ConfigMap kube-system/extension-apiserver-authentication

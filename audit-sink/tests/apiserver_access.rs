@@ -185,3 +185,65 @@ async fn answers_are_cached_allowed_and_denied_each_for_its_own_ttl() {
     );
     assert_eq!(a.reviews(), 4);
 }
+
+#[test]
+fn start_up_refuses_what_cannot_work_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("front-proxy-ca.crt");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_audit-sink"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--api-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(args)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = run(&[]);
+    assert!(
+        err.contains("--api-tls-cert") && err.contains("--api-tls-key"),
+        "{err}"
+    );
+    let cert = dir.path().join("none.pem");
+    let cert = cert.to_str().unwrap();
+    let ca = not_pem.to_str().unwrap();
+    let err = run(&[
+        "--api-tls-cert",
+        cert,
+        "--api-tls-key",
+        cert,
+        "--requestheader-client-ca-file",
+        ca,
+    ]);
+    assert!(
+        err.contains(&format!(
+            "the request-header CA from {ca} holds no PEM certificate"
+        )),
+        "{err}"
+    );
+    let err = run(&["--api-tls-cert", cert, "--api-tls-key", cert]);
+    assert!(
+        err.contains("no --authentication-kubeconfig given and not running in a cluster")
+            && err.contains("--requestheader-client-ca-file"),
+        "{err}"
+    );
+    let err = run(&[
+        "--api-tls-cert",
+        cert,
+        "--api-tls-key",
+        cert,
+        "--requestheader-group-headers",
+        "X-Groups",
+    ]);
+    assert!(err.contains("--requestheader-client-ca-file"), "{err}");
+}

@@ -126,7 +126,14 @@ async fn kube_client(
                 .with_context(|| format!("using {flag} {}", p.display()))?
         }
         None => kube::Config::incluster().with_context(|| {
-            format!("no {flag} given and not running in a cluster (no service account): give {flag} FILE")
+            format!(
+                "no {flag} given and not running in a cluster (no service account token): give {flag} FILE{}",
+                if flag == "--authentication-kubeconfig" {
+                    ", or the request-header settings with --requestheader-client-ca-file"
+                } else {
+                    ""
+                }
+            )
         })?,
     };
     kube::Client::try_from(config).with_context(|| format!("building the client of {flag}"))
