@@ -18,6 +18,7 @@ pub mod envelope;
 pub mod event;
 pub mod fields;
 pub mod logfile;
+pub mod order;
 pub mod query;
 pub mod redact;
 pub mod time;

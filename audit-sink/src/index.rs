@@ -15,7 +15,6 @@ use std::sync::{Arc, RwLock};
 use audit_api::api::{FieldCount, HistogramBucket, StatsResponse};
 use audit_api::fields::{EventFields, FIELDS, Field, VALUE_BREAK};
 use audit_api::{Event, Query as AuditQuery};
-use sha2::{Digest, Sha256};
 use tantivy::aggregation::AggregationCollector;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::collector::{Count, TopDocs};
@@ -33,8 +32,6 @@ use crate::query::to_tantivy;
 
 /// Microseconds in a day.
 pub const DAY_MICROS: i64 = 86_400_000_000;
-const EPOCH_2000_MICROS: i64 = 946_684_800_000_000;
-const SORT_TIE_BITS: u32 = 13;
 
 /// Index errors.
 #[derive(Debug, thiserror::Error)]
@@ -155,14 +152,14 @@ pub struct Prepared {
 
 /// Hash of the idempotency key (auditID, stage, stageTimestamp).
 pub fn key_hash(event: &Event) -> u64 {
-    let digest = Sha256::digest(event.dedup_key().as_bytes());
-    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+    audit_api::order::key_hash(&event.dedup_key())
 }
 
 /// The sort key: newer events have larger keys.
+/// Defined in [`audit_api::order`], shared with clients that merge the
+/// answers of several sinks.
 pub fn sort_key(time_micros: i64, key: u64) -> u64 {
-    let since_2000 = (time_micros - EPOCH_2000_MICROS).clamp(0, (1i64 << (64 - SORT_TIE_BITS)) - 1);
-    ((since_2000 as u64) << SORT_TIE_BITS) | (key & ((1 << SORT_TIE_BITS) - 1))
+    audit_api::order::sort_key(time_micros, key)
 }
 
 /// Adds each value of an event's free text (see [`VALUE_BREAK`]) as its own
