@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_audit_global_optspecs
-    string join \n server= service= index= certificate-authority= token= token-file= client-certificate= client-key= kubeconfig= context= cluster= kube-user= request-timeout= o/output= v/v= h/help V/version
+    string join \n server= skip-unavailable service= index= certificate-authority= token= token-file= client-certificate= client-key= kubeconfig= context= cluster= kube-user= request-timeout= o/output= v/v= h/help V/version
 end
 
 function __fish_kubectl_audit_needs_command
@@ -24,7 +24,7 @@ function __fish_kubectl_audit_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -l index -d 'Open an index directory read-only, with no server (needs a build with the `index` feature)' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -l certificate-authority -d 'PEM file with the CA certificate(s) that signed the sink\'s TLS certificate (--server https://…)' -r -F
@@ -44,6 +44,7 @@ yaml\t'YAML'
 name\t'Names only, one per line'
 jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "search" -d 'Search audit events, newest first'
@@ -69,7 +70,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l f
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l to -d 'End of the range (exclusive), RFC 3339' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l limit -d 'How many events to show (one page)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l page-token -d 'Continue where a previous search stopped (printed on stderr after a full page)' -r
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l index -d 'Open an index directory read-only, with no server (needs a build with the `index` feature)' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l certificate-authority -d 'PEM file with the CA certificate(s) that signed the sink\'s TLS certificate (--server https://…)' -r -F
@@ -93,6 +94,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l e
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s A -l all-namespaces -d 'All namespaces (the default; accepted for kubectl muscle memory)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s f -l follow -d 'After the results, keep streaming new matching events until Ctrl-C'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l all -d 'Every matching event, not one page: follows the cursor to the end, streaming (constant memory)'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l user -d 'Only requests made by this user (wildcards: \'system:serviceaccount:prod:*\')' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l group -d 'Only requests by members of this group' -r
@@ -108,7 +110,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l sin
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l until -d 'Only events received before this time (a duration ago, or RFC 3339)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l from -d 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l to -d 'End of the range (exclusive), RFC 3339' -r
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l index -d 'Open an index directory read-only, with no server (needs a build with the `index` feature)' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l certificate-authority -d 'PEM file with the CA certificate(s) that signed the sink\'s TLS certificate (--server https://…)' -r -F
@@ -130,6 +132,7 @@ jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l exec -d 'exec, attach and port-forward sessions, whatever the verb (kubectl ≥ 1.35 execs with `get`)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -s A -l all-namespaces -d 'All namespaces (the default; accepted for kubectl muscle memory)'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l user -d 'Only requests made by this user (wildcards: \'system:serviceaccount:prod:*\')' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l group -d 'Only requests by members of this group' -r
@@ -148,7 +151,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l to
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l by -d 'Group by this field: user, verb, resource, namespace, code (or any groupable query field)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l top -d 'How many groups to show' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l interval -d 'Histogram bucket width (5m, 1h, 1d); default picked from the time range' -r
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l index -d 'Open an index directory read-only, with no server (needs a build with the `index` feature)' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l certificate-authority -d 'PEM file with the CA certificate(s) that signed the sink\'s TLS certificate (--server https://…)' -r -F
@@ -171,6 +174,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -s v 
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l exec -d 'exec, attach and port-forward sessions, whatever the verb (kubectl ≥ 1.35 execs with `get`)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -s A -l all-namespaces -d 'All namespaces (the default; accepted for kubectl muscle memory)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l histogram -d 'Also show a histogram of matching events over time'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s n -l namespace -d 'The object\'s namespace (default: the kubeconfig context\'s, else "default")' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l audit-cluster -d 'Only events from this cluster, as the sink recorded it (wildcards: \'prod-*\'; repeatable)' -r
@@ -179,7 +183,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l unti
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l from -d 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l to -d 'End of the range (exclusive), RFC 3339' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l limit -d 'At most this many events (the oldest are kept)' -r
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l index -d 'Open an index directory read-only, with no server (needs a build with the `index` feature)' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l certificate-authority -d 'PEM file with the CA certificate(s) that signed the sink\'s TLS certificate (--server https://…)' -r -F
@@ -199,6 +203,7 @@ yaml\t'YAML'
 name\t'Names only, one per line'
 jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l format -d 'Input format: auto (told from each file\'s content), apiserver, eks, gke or aks' -r -f -a "auto\t''
 apiserver\t''
@@ -208,7 +213,7 @@ aks\t''"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l audit-cluster -d 'Cluster of the imported events when the file does not name it (EKS CloudWatch output and S3 exports, the apiserver\'s log)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l dead-letters -d 'Also write the records that are not stored (with their reason) to this file, as JSON lines' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l batch-size -d 'Events per EventList sent to the sink (the apiserver\'s webhook default)' -r
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l index -d 'Open an index directory read-only, with no server (needs a build with the `index` feature)' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l certificate-authority -d 'PEM file with the CA certificate(s) that signed the sink\'s TLS certificate (--server https://…)' -r -F
@@ -229,8 +234,9 @@ name\t'Names only, one per line'
 jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l no-progress -d 'Hide the progress bar (it is hidden anyway when stderr is not a terminal)'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l index -d 'Open an index directory read-only, with no server (needs a build with the `index` feature)' -r -F
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l certificate-authority -d 'PEM file with the CA certificate(s) that signed the sink\'s TLS certificate (--server https://…)' -r -F
@@ -250,6 +256,7 @@ yaml\t'YAML'
 name\t'Names only, one per line'
 jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "search" -d 'Search audit events, newest first'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "tail" -d 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)'

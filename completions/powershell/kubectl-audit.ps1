@@ -21,7 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'kubectl-audit' {
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Reach the sink through the Kubernetes API server''s service proxy, with the kubeconfig''s credentials')
             [CompletionResult]::new('--index', '--index', [CompletionResultType]::ParameterName, 'Open an index directory read-only, with no server (needs a build with the `index` feature)')
             [CompletionResult]::new('--certificate-authority', '--certificate-authority', [CompletionResultType]::ParameterName, 'PEM file with the CA certificate(s) that signed the sink''s TLS certificate (--server https://…)')
@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
+            [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -69,7 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'End of the range (exclusive), RFC 3339')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many events to show (one page)')
             [CompletionResult]::new('--page-token', '--page-token', [CompletionResultType]::ParameterName, 'Continue where a previous search stopped (printed on stderr after a full page)')
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Reach the sink through the Kubernetes API server''s service proxy, with the kubeconfig''s credentials')
             [CompletionResult]::new('--index', '--index', [CompletionResultType]::ParameterName, 'Open an index directory read-only, with no server (needs a build with the `index` feature)')
             [CompletionResult]::new('--certificate-authority', '--certificate-authority', [CompletionResultType]::ParameterName, 'PEM file with the CA certificate(s) that signed the sink''s TLS certificate (--server https://…)')
@@ -92,6 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'After the results, keep streaming new matching events until Ctrl-C')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'After the results, keep streaming new matching events until Ctrl-C')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every matching event, not one page: follows the cursor to the end, streaming (constant memory)')
+            [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -112,7 +114,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only events received before this time (a duration ago, or RFC 3339)')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'End of the range (exclusive), RFC 3339')
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Reach the sink through the Kubernetes API server''s service proxy, with the kubeconfig''s credentials')
             [CompletionResult]::new('--index', '--index', [CompletionResultType]::ParameterName, 'Open an index directory read-only, with no server (needs a build with the `index` feature)')
             [CompletionResult]::new('--certificate-authority', '--certificate-authority', [CompletionResultType]::ParameterName, 'PEM file with the CA certificate(s) that signed the sink''s TLS certificate (--server https://…)')
@@ -132,6 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'exec, attach and port-forward sessions, whatever the verb (kubectl ≥ 1.35 execs with `get`)')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'All namespaces (the default; accepted for kubectl muscle memory)')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'All namespaces (the default; accepted for kubectl muscle memory)')
+            [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -155,7 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Group by this field: user, verb, resource, namespace, code (or any groupable query field)')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'How many groups to show')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Histogram bucket width (5m, 1h, 1d); default picked from the time range')
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Reach the sink through the Kubernetes API server''s service proxy, with the kubeconfig''s credentials')
             [CompletionResult]::new('--index', '--index', [CompletionResultType]::ParameterName, 'Open an index directory read-only, with no server (needs a build with the `index` feature)')
             [CompletionResult]::new('--certificate-authority', '--certificate-authority', [CompletionResultType]::ParameterName, 'PEM file with the CA certificate(s) that signed the sink''s TLS certificate (--server https://…)')
@@ -176,6 +179,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'All namespaces (the default; accepted for kubectl muscle memory)')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'All namespaces (the default; accepted for kubectl muscle memory)')
             [CompletionResult]::new('--histogram', '--histogram', [CompletionResultType]::ParameterName, 'Also show a histogram of matching events over time')
+            [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -189,7 +193,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'End of the range (exclusive), RFC 3339')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many events (the oldest are kept)')
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Reach the sink through the Kubernetes API server''s service proxy, with the kubeconfig''s credentials')
             [CompletionResult]::new('--index', '--index', [CompletionResultType]::ParameterName, 'Open an index directory read-only, with no server (needs a build with the `index` feature)')
             [CompletionResult]::new('--certificate-authority', '--certificate-authority', [CompletionResultType]::ParameterName, 'PEM file with the CA certificate(s) that signed the sink''s TLS certificate (--server https://…)')
@@ -206,6 +210,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
+            [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -215,7 +220,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--audit-cluster', '--audit-cluster', [CompletionResultType]::ParameterName, 'Cluster of the imported events when the file does not name it (EKS CloudWatch output and S3 exports, the apiserver''s log)')
             [CompletionResult]::new('--dead-letters', '--dead-letters', [CompletionResultType]::ParameterName, 'Also write the records that are not stored (with their reason) to this file, as JSON lines')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Events per EventList sent to the sink (the apiserver''s webhook default)')
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Reach the sink through the Kubernetes API server''s service proxy, with the kubeconfig''s credentials')
             [CompletionResult]::new('--index', '--index', [CompletionResultType]::ParameterName, 'Open an index directory read-only, with no server (needs a build with the `index` feature)')
             [CompletionResult]::new('--certificate-authority', '--certificate-authority', [CompletionResultType]::ParameterName, 'PEM file with the CA certificate(s) that signed the sink''s TLS certificate (--server https://…)')
@@ -233,12 +238,13 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Hide the progress bar (it is hidden anyway when stderr is not a terminal)')
+            [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'kubectl-audit;completion' {
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The sink''s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Reach the sink through the Kubernetes API server''s service proxy, with the kubeconfig''s credentials')
             [CompletionResult]::new('--index', '--index', [CompletionResultType]::ParameterName, 'Open an index directory read-only, with no server (needs a build with the `index` feature)')
             [CompletionResult]::new('--certificate-authority', '--certificate-authority', [CompletionResultType]::ParameterName, 'PEM file with the CA certificate(s) that signed the sink''s TLS certificate (--server https://…)')
@@ -255,6 +261,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
+            [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -70,14 +70,20 @@ pub enum Command {
 #[derive(Args, Debug, Clone, Default)]
 pub struct SinkFlags {
     /// The sink's URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on).
+    /// Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first.
     #[arg(
         long,
         global = true,
         env = "KUBECTL_AUDIT_SERVER",
         value_name = "URL",
+        value_delimiter = ',',
         help_heading = "Sink"
     )]
-    pub server: Option<String>,
+    pub server: Vec<String>,
+
+    /// With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing.
+    #[arg(long, global = true, help_heading = "Sink")]
+    pub skip_unavailable: bool,
 
     /// Reach the sink through the Kubernetes API server's service proxy, with the kubeconfig's credentials.
     #[arg(

@@ -9,8 +9,8 @@ use audit_api::api::SearchParams;
 use kubectl_kit::OutputFormat;
 
 use crate::filters::Selection;
+use crate::merge::Sinks;
 use crate::render::{self, Record, StreamPrinter};
-use crate::sink::Sink;
 
 /// Events asked for per request.
 pub const PAGE_SIZE: usize = 1000;
@@ -18,7 +18,7 @@ pub const PAGE_SIZE: usize = 1000;
 /// Writes every event matching `selection` (from `cursor` on, when given);
 /// returns how many. A progress line goes to stderr on a terminal.
 pub async fn all_events(
-    sink: &Sink,
+    sink: &Sinks,
     selection: &Selection,
     format: OutputFormat,
     cursor: Option<String>,

@@ -16,6 +16,7 @@ mod filters;
 mod import;
 #[cfg(feature = "index")]
 mod index;
+mod merge;
 mod render;
 mod resources;
 mod search;

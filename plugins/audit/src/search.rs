@@ -9,8 +9,8 @@ use kubectl_kit::{KitError, OutputFormat};
 
 use crate::cli::{Cli, SearchArgs, TailArgs};
 use crate::filters::{self, Selection};
+use crate::merge::{Follow, Sinks};
 use crate::render::{self, Record, StreamPrinter};
-use crate::sink::{EventStream, Sink};
 
 const EVENT_FORMATS: &[OutputFormat] = &[
     OutputFormat::Table,
@@ -38,7 +38,7 @@ pub async fn search(cli: &Cli, args: &SearchArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    let sink = Sink::connect(
+    let sink = Sinks::connect(
         &cli.sink,
         &cli.cluster,
         args.filters.namespace.as_deref(),
@@ -124,7 +124,7 @@ pub async fn tail(cli: &Cli, args: &TailArgs) -> anyhow::Result<()> {
         )
         .into());
     }
-    let sink = Sink::connect(
+    let sink = Sinks::connect(
         &cli.sink,
         &cli.cluster,
         args.filters.namespace.as_deref(),
@@ -209,7 +209,7 @@ fn follow_params(selection: &Selection) -> FollowParams {
 }
 
 async fn stream_events(
-    mut stream: EventStream,
+    mut stream: Follow,
     printer: &mut StreamPrinter,
     seen: HashSet<(String, String, Option<String>)>,
 ) -> anyhow::Result<()> {

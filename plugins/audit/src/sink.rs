@@ -165,7 +165,7 @@ impl Sink {
         streaming: bool,
     ) -> anyhow::Result<Sink> {
         let chosen = [
-            flags.server.is_some(),
+            !flags.server.is_empty(),
             flags.service.is_some(),
             flags.index.is_some(),
         ]
@@ -178,10 +178,13 @@ impl Sink {
             )
             .into());
         }
-        let timeout = cluster
-            .request_timeout
-            .map(|t| (!t.is_zero()).then_some(t))
-            .unwrap_or(Some(Duration::from_secs(60)));
+        if flags.server.len() > 1 {
+            return Err(KitError::usage(
+                "several --server URLs are for search, tail, stats and who; import sends to one sink: give one --server",
+            )
+            .into());
+        }
+        let timeout = request_timeout(cluster);
         if let Some(dir) = &flags.index {
             return Self::open_index(dir, timeout);
         }
@@ -189,7 +192,7 @@ impl Sink {
             return Self::via_service(service, cluster, namespace, streaming, timeout, "--service")
                 .await;
         }
-        if let Some(server) = &flags.server {
+        if let Some(server) = flags.server.first() {
             return Self::direct(server, flags, false, timeout);
         }
         if let Some(service) = context_service(cluster)? {
@@ -204,6 +207,16 @@ impl Sink {
             .await;
         }
         Self::direct(audit_api::DEFAULT_URL, flags, true, timeout)
+    }
+
+    /// Connects to one sink by URL with the credential flags, for a search
+    /// over several `--server` URLs (see [`crate::merge`]).
+    pub fn connect_server(
+        server: &str,
+        flags: &SinkFlags,
+        cluster: &ClusterFlags,
+    ) -> anyhow::Result<Sink> {
+        Self::direct(server, flags, false, request_timeout(cluster))
     }
 
     #[cfg(feature = "index")]
@@ -880,6 +893,14 @@ impl std::fmt::Display for ServiceRef {
         }
         Ok(())
     }
+}
+
+/// `--request-timeout`, defaulting to a minute; 0 waits forever.
+fn request_timeout(cluster: &ClusterFlags) -> Option<Duration> {
+    cluster
+        .request_timeout
+        .map(|t| (!t.is_zero()).then_some(t))
+        .unwrap_or(Some(Duration::from_secs(60)))
 }
 
 /// The kit's kubeconfig flags from ours (`--user` filters events here).

@@ -9,8 +9,8 @@ use kubectl_kit::{KitError, OutputFormat};
 
 use crate::cli::{Cli, StatsArgs};
 use crate::filters;
+use crate::merge::Sinks;
 use crate::render;
-use crate::sink::Sink;
 
 /// `kubectl audit stats`.
 pub async fn stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
@@ -38,7 +38,7 @@ pub async fn stats(cli: &Cli, args: &StatsArgs) -> anyhow::Result<()> {
         (None, true) => Some(auto_interval(selection.since, selection.until, now)),
         (None, false) => None,
     };
-    let sink = Sink::connect(
+    let sink = Sinks::connect(
         &cli.sink,
         &cli.cluster,
         args.filters.namespace.as_deref(),

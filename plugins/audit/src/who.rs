@@ -8,9 +8,10 @@ use kubectl_kit::{KitError, OutputFormat};
 
 use crate::cli::{Cli, WhoArgs};
 use crate::filters::{self, term};
+use crate::merge::Sinks;
 use crate::render::{self, Record};
 use crate::resources;
-use crate::sink::{Sink, kube_flags};
+use crate::sink::kube_flags;
 
 /// `kubectl audit who`.
 pub async fn who(cli: &Cli, args: &WhoArgs) -> anyhow::Result<()> {
@@ -56,7 +57,7 @@ pub async fn who(cli: &Cli, args: &WhoArgs) -> anyhow::Result<()> {
     filters::check_query(&query, "the object")?;
     let (since, until) = filters::time_range(&args.time, Timestamp::now())?;
 
-    let sink = Sink::connect(&cli.sink, &cli.cluster, namespace.as_deref(), false).await?;
+    let sink = Sinks::connect(&cli.sink, &cli.cluster, namespace.as_deref(), false).await?;
     let mut records: Vec<Record> = Vec::new();
     let mut cursor = None;
     loop {
