@@ -193,15 +193,9 @@ async fn exchange_code(
     pkce: Option<&Pkce>,
     nonce: &str,
 ) -> anyhow::Result<Tokens> {
-    let mut form = vec![
-        ("grant_type".to_string(), "authorization_code".to_string()),
-        ("code".to_string(), code.to_string()),
-        ("redirect_uri".to_string(), redirect_uri.to_string()),
-    ];
-    if let Some(pkce) = pkce {
-        form.push(("code_verifier".into(), pkce.verifier.clone()));
-    }
-    let response = provider.token("authorization code", form).await?;
+    let response = provider
+        .exchange_code(code, redirect_uri, pkce.map(|pkce| pkce.verifier.as_str()))
+        .await?;
     finish(settings, provider, response, Some(nonce), None).await
 }
 
@@ -485,14 +479,8 @@ async fn password(settings: &Settings, provider: &Provider) -> anyhow::Result<To
             .await?
         }
     };
-    let form = vec![
-        ("grant_type".to_string(), "password".to_string()),
-        ("username".to_string(), username),
-        ("password".to_string(), password),
-        ("scope".to_string(), settings.scope_string()),
-    ];
     let response = provider
-        .token("password login", form)
+        .exchange_password(&username, &password, &settings.scopes)
         .await
         .map_err(|e| match e {
             ProviderError::OAuth { ref error, .. } if error.error == "invalid_grant" => {
@@ -514,12 +502,9 @@ where
 }
 
 async fn client_credentials(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
-    let mut form = vec![
-        ("grant_type".to_string(), "client_credentials".to_string()),
-        ("scope".to_string(), settings.scope_string()),
-    ];
-    form.extend(settings.extra_params.iter().cloned());
-    let response = provider.token("client credentials login", form).await?;
+    let response = provider
+        .exchange_client_credentials(&settings.scopes, &settings.extra_params)
+        .await?;
     finish(settings, provider, response, None, None).await
 }
 
@@ -562,11 +547,7 @@ pub async fn refresh(
     provider: &Provider,
     refresh_token: &str,
 ) -> anyhow::Result<Tokens> {
-    let form = vec![
-        ("grant_type".to_string(), "refresh_token".to_string()),
-        ("refresh_token".to_string(), refresh_token.to_string()),
-    ];
-    let response = provider.token("refresh", form).await?;
+    let response = provider.exchange_refresh_token(refresh_token).await?;
     finish(settings, provider, response, None, Some(refresh_token)).await
 }
 
@@ -580,9 +561,9 @@ async fn finish(
 ) -> anyhow::Result<Tokens> {
     let now = jiff::Timestamp::now().as_second();
     let refresh_token = response
-        .refresh_token
-        .clone()
-        .or_else(|| previous_refresh_token.map(str::to_string));
+        .refresh_token_value()
+        .or(previous_refresh_token)
+        .map(str::to_string);
     if let Some(id_token) = &response.id_token {
         provider
             .verify(id_token, Some(provider.client_id()), nonce, "id_token")
@@ -590,8 +571,8 @@ async fn finish(
     }
     if settings.use_access_token {
         let access_token = response
-            .access_token
-            .clone()
+            .access_token_value()
+            .map(str::to_string)
             .ok_or_else(|| anyhow!("the provider's token response has no access_token"))?;
         // Audiences of access tokens differ by design (e.g. `audience=` extra params).
         if crate::jwt::decode_claims(&access_token).is_ok() {

@@ -10,8 +10,13 @@ use openidconnect::core::{
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
     CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
+use openidconnect::core::{CoreErrorResponseType, CoreTokenType};
 use openidconnect::{
-    AdditionalProviderMetadata, DeviceAuthorizationUrl, ProviderMetadata, RevocationUrl,
+    AccessToken, AdditionalProviderMetadata, AuthType, AuthorizationCode, ClientId, ClientSecret,
+    DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse,
+    OAuth2TokenResponse, PkceCodeVerifier, ProviderMetadata, RedirectUrl, RefreshToken,
+    RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername, RevocationUrl, Scope,
+    StandardErrorResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -210,31 +215,85 @@ impl Discovery {
     }
 }
 
-/// A token endpoint answer. Its `Debug` shows no token.
-#[derive(Clone, Deserialize)]
+/// A token endpoint answer, read by oauth2's requests (through its
+/// `TokenResponse` trait) and by ours (device code, token exchange). Its
+/// `Debug` shows no token.
+#[derive(Clone, Deserialize, Serialize)]
 pub struct TokenResponse {
-    /// Access token.
-    #[serde(default)]
-    pub access_token: Option<String>,
+    /// Access token (empty when the provider sent none).
+    #[serde(default = "no_access_token")]
+    access_token: AccessToken,
+    /// Token type (`Bearer` when missing).
+    #[serde(default = "bearer")]
+    token_type: CoreTokenType,
     /// ID token.
     #[serde(default)]
     pub id_token: Option<String>,
     /// Refresh token.
     #[serde(default)]
-    pub refresh_token: Option<String>,
+    refresh_token: Option<RefreshToken>,
     /// Access token lifetime in seconds: a number, or a string holding one
     /// (Azure AD v1 sends `"3599"`).
     #[serde(default, deserialize_with = "lenient_seconds")]
     pub expires_in: Option<i64>,
 }
 
+fn no_access_token() -> AccessToken {
+    AccessToken::new(String::new())
+}
+
+fn bearer() -> CoreTokenType {
+    CoreTokenType::Bearer
+}
+
+impl TokenResponse {
+    /// The access token, if the provider sent one.
+    pub fn access_token_value(&self) -> Option<&str> {
+        Some(self.access_token.secret().as_str()).filter(|t| !t.is_empty())
+    }
+
+    /// The refresh token, if the provider sent one.
+    pub fn refresh_token_value(&self) -> Option<&str> {
+        self.refresh_token.as_ref().map(|t| t.secret().as_str())
+    }
+}
+
+impl OAuth2TokenResponse for TokenResponse {
+    type TokenType = CoreTokenType;
+
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    fn token_type(&self) -> &CoreTokenType {
+        &self.token_type
+    }
+
+    fn expires_in(&self) -> Option<Duration> {
+        self.expires_in
+            .and_then(|s| u64::try_from(s).ok())
+            .map(Duration::from_secs)
+    }
+
+    fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        None
+    }
+}
+
 impl std::fmt::Debug for TokenResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |t: &Option<String>| t.as_ref().map(|_| "<redacted>");
+        let redacted = |present: bool| present.then_some("<redacted>");
         f.debug_struct("TokenResponse")
-            .field("access_token", &redacted(&self.access_token))
-            .field("id_token", &redacted(&self.id_token))
-            .field("refresh_token", &redacted(&self.refresh_token))
+            .field(
+                "access_token",
+                &redacted(self.access_token_value().is_some()),
+            )
+            .field("id_token", &redacted(self.id_token.is_some()))
+            .field("refresh_token", &redacted(self.refresh_token.is_some()))
             .field("expires_in", &self.expires_in)
             .finish()
     }
@@ -463,6 +522,216 @@ pub fn http_client(settings: &HttpSettings) -> anyhow::Result<reqwest::Client> {
         .default_headers(headers)
         .build()
         .context("setting up the HTTPS client")
+}
+
+/// oauth2's client for the token endpoint, with our token response type.
+type OAuthClient = oauth2::Client<
+    StandardErrorResponse<CoreErrorResponseType>,
+    TokenResponse,
+    openidconnect::StandardTokenIntrospectionResponse<
+        openidconnect::EmptyExtraTokenFields,
+        CoreTokenType,
+    >,
+    openidconnect::core::CoreRevocableToken,
+    openidconnect::core::CoreRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// Why a request oauth2 asked us to send got no answer it can read.
+#[derive(Debug, thiserror::Error)]
+enum HttpError {
+    /// Transport failure, or the request could not be built.
+    #[error("{0}")]
+    Unreachable(ProviderError),
+    /// A redirect, which is never followed.
+    #[error("{0}")]
+    Redirected(ProviderError),
+}
+
+impl Provider {
+    /// oauth2's client for this provider's token endpoint, authenticating
+    /// as discovery says (Basic unless only `client_secret_post` is offered).
+    fn oauth_client(&self) -> Result<OAuthClient, ProviderError> {
+        let token_url =
+            TokenUrl::new(self.discovery.token_endpoint().to_string()).map_err(|e| {
+                ProviderError::Protocol(format!(
+                    "the provider's token_endpoint {:?} is not a URL: {e}",
+                    self.discovery.token_endpoint()
+                ))
+            })?;
+        let auth_type = if self.discovery.secret_in_basic_header() {
+            AuthType::BasicAuth
+        } else {
+            AuthType::RequestBody
+        };
+        let client = oauth2::Client::new(ClientId::new(self.client_id.clone()))
+            .set_token_uri(token_url)
+            .set_auth_type(auth_type);
+        Ok(match &self.client_secret {
+            Some(secret) => client.set_client_secret(ClientSecret::new(secret.clone())),
+            None => client,
+        })
+    }
+
+    /// Sends a request oauth2 built, with our client (configured CAs,
+    /// headers, no redirects followed).
+    async fn send(&self, request: HttpRequest, what: &str) -> Result<HttpResponse, HttpError> {
+        let url = request.uri().to_string();
+        let unreachable = |detail: String| {
+            HttpError::Unreachable(ProviderError::Unreachable {
+                url: url.clone(),
+                detail,
+            })
+        };
+        let request =
+            reqwest::Request::try_from(request).map_err(|e| unreachable(error_chain(&e)))?;
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| unreachable(error_chain(&e)))?;
+        if response.status().is_redirection() {
+            return Err(HttpError::Redirected(redirected(
+                &url,
+                &format!("the {what}"),
+                &response,
+            )));
+        }
+        let mut builder = openidconnect::http::Response::builder().status(response.status());
+        for (name, value) in response.headers() {
+            builder = builder.header(name, value);
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| unreachable(error_chain(&e)))?;
+        builder
+            .body(body.to_vec())
+            .map_err(|e| unreachable(e.to_string()))
+    }
+
+    /// Our error for what an oauth2 token request ended with. The body of an
+    /// answer that cannot be read is never shown: it could hold a token.
+    fn token_error(
+        what: &str,
+        err: RequestTokenError<HttpError, StandardErrorResponse<CoreErrorResponseType>>,
+    ) -> ProviderError {
+        match err {
+            RequestTokenError::ServerResponse(answer) => ProviderError::OAuth {
+                what: what.to_string(),
+                error: OAuthError {
+                    error: answer.error().as_ref().to_string(),
+                    error_description: answer.error_description().cloned(),
+                },
+            },
+            RequestTokenError::Request(HttpError::Unreachable(e) | HttpError::Redirected(e)) => e,
+            RequestTokenError::Parse(e, _body) => {
+                // serde's message may quote a value of the answer: say where and what kind.
+                let kind = match e.inner().classify() {
+                    serde_json::error::Category::Syntax => "not JSON",
+                    serde_json::error::Category::Eof => "cut short",
+                    serde_json::error::Category::Io => "unreadable",
+                    serde_json::error::Category::Data => "a field is missing or of the wrong type",
+                };
+                ProviderError::Protocol(format!(
+                    "the provider's answer to the {what} is not what OAuth 2.0 specifies \
+                     ({kind}, at {})",
+                    e.path()
+                ))
+            }
+            RequestTokenError::Other(why) => {
+                ProviderError::Protocol(format!("the provider's answer to the {what}: {why}"))
+            }
+        }
+    }
+
+    /// Authorization code grant (with the PKCE verifier when one was sent).
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: Option<&str>,
+    ) -> Result<TokenResponse, ProviderError> {
+        let what = "authorization code";
+        let redirect = RedirectUrl::new(redirect_uri.to_string()).map_err(|e| {
+            ProviderError::Protocol(format!(
+                "the redirect URI {redirect_uri:?} is not a URL: {e}"
+            ))
+        })?;
+        let client = self.oauth_client()?;
+        let mut request = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .set_redirect_uri(std::borrow::Cow::Owned(redirect));
+        if let Some(verifier) = pkce_verifier {
+            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_string()));
+        }
+        let send = |r| self.send(r, what);
+        request
+            .request_async(&send)
+            .await
+            .map_err(|e| Self::token_error(what, e))
+    }
+
+    /// Refresh token grant.
+    pub async fn exchange_refresh_token(
+        &self,
+        refresh_token: &str,
+    ) -> Result<TokenResponse, ProviderError> {
+        let what = "refresh";
+        let client = self.oauth_client()?;
+        let refresh_token = RefreshToken::new(refresh_token.to_string());
+        let send = |r| self.send(r, what);
+        client
+            .exchange_refresh_token(&refresh_token)
+            .request_async(&send)
+            .await
+            .map_err(|e| Self::token_error(what, e))
+    }
+
+    /// Resource owner password grant.
+    pub async fn exchange_password(
+        &self,
+        username: &str,
+        password: &str,
+        scopes: &[String],
+    ) -> Result<TokenResponse, ProviderError> {
+        let what = "password login";
+        let client = self.oauth_client()?;
+        let username = ResourceOwnerUsername::new(username.to_string());
+        let password = ResourceOwnerPassword::new(password.to_string());
+        let send = |r| self.send(r, what);
+        client
+            .exchange_password(&username, &password)
+            .add_scopes(scopes.iter().cloned().map(Scope::new))
+            .request_async(&send)
+            .await
+            .map_err(|e| Self::token_error(what, e))
+    }
+
+    /// Client credentials grant, with extra parameters (e.g. `audience`).
+    pub async fn exchange_client_credentials(
+        &self,
+        scopes: &[String],
+        extra: &[(String, String)],
+    ) -> Result<TokenResponse, ProviderError> {
+        let what = "client credentials login";
+        let client = self.oauth_client()?;
+        let mut request = client
+            .exchange_client_credentials()
+            .add_scopes(scopes.iter().cloned().map(Scope::new));
+        for (name, value) in extra {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let send = |r| self.send(r, what);
+        request
+            .request_async(&send)
+            .await
+            .map_err(|e| Self::token_error(what, e))
+    }
 }
 
 impl Provider {
