@@ -211,3 +211,40 @@ async fn an_existing_stream_it_cannot_use_stops_start_up_with_the_reasons() {
         "{err}"
     );
 }
+
+/// `--nats-creds` takes a NATS credentials file (user JWT and NKey seed, as
+/// `nsc` writes it); anything else stops start-up naming the file and what
+/// is missing, before any connection is tried.
+#[test]
+fn a_credentials_file_without_a_user_jwt_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed_only = write(
+        dir.path(),
+        "seed-only.creds",
+        "-----BEGIN USER NKEY SEED-----\nSUAIO3FHUX5PNV2LQIIP7TZ3N4L7TX3W53MQGEIVYFIGA635OZCKEYHFLM\n------END USER NKEY SEED------\n",
+    );
+    let missing = dir.path().join("missing.creds");
+    let missing = missing.to_str().unwrap();
+    for (file, says) in [
+        (seed_only.as_str(), "no user JWT in it"),
+        (missing, "No such file"),
+    ] {
+        // Nothing listens on port 1: the file must be refused before connecting.
+        let err = refused_start(
+            &dir.path().join("data"),
+            &[
+                "--nats",
+                "nats://127.0.0.1:1",
+                "--replica-name",
+                "a",
+                "--nats-creds",
+                file,
+            ],
+        );
+        assert!(
+            err.contains(&format!("reading --nats-creds {file}")) && err.contains(says),
+            "{err}"
+        );
+        assert!(!err.contains("SUAIO3FH"), "the seed in the error: {err}");
+    }
+}

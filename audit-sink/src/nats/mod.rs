@@ -90,6 +90,14 @@ async fn connect(opts: &NatsOptions) -> anyhow::Result<async_nats::Client> {
         .connection_timeout(Duration::from_secs(5))
         .max_reconnects(None);
     if let Some(path) = &opts.creds {
+        // async-nats names a missing JWT "cannot parse nkey": say it here.
+        if let Ok(text) = std::fs::read_to_string(path) {
+            anyhow::ensure!(
+                text.contains("BEGIN NATS USER JWT"),
+                "reading --nats-creds {}: no user JWT in it; a NATS credentials file holds a user JWT and its NKey seed, as `nsc generate creds` writes it",
+                path.display()
+            );
+        }
         o = o
             .credentials_file(path)
             .await
