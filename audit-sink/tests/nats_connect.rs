@@ -248,3 +248,137 @@ fn a_credentials_file_without_a_user_jwt_is_refused_at_start() {
         assert!(!err.contains("SUAIO3FH"), "the seed in the error: {err}");
     }
 }
+
+/// A NATS JWT (`ed25519-nkey`), `claims` completed with the subject,
+/// issuer and issue time, signed by `issuer`.
+fn jwt(issuer: &nkeys::KeyPair, subject: &str, mut claims: serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    claims["jti"] = format!("{subject}{}", claims["name"].as_str().unwrap_or_default()).into();
+    claims["iat"] = jiff::Timestamp::now().as_second().into();
+    claims["iss"] = issuer.public_key().into();
+    claims["sub"] = subject.into();
+    let head = b64.encode(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let body = b64.encode(claims.to_string());
+    let signed = format!("{head}.{body}");
+    let sig = issuer.sign(signed.as_bytes()).unwrap();
+    format!("{signed}.{}", b64.encode(sig))
+}
+
+/// A credentials file as `nsc generate creds` writes it.
+fn creds(user_jwt: &str, user: &nkeys::KeyPair) -> String {
+    format!(
+        "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n\
+         ************************* IMPORTANT *************************\n\
+         NKEY Seed printed below can be used to sign and prove identity.\n\n\
+         -----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+        user.seed().unwrap()
+    )
+}
+
+/// Decentralised authentication: an operator, an account with JetStream
+/// preloaded into the server, and the sink as one of its users.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_of_an_operator_signed_account_with_nats_creds() {
+    let _serial = ONE_SERVER_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let operator = nkeys::KeyPair::new_operator();
+    let account = nkeys::KeyPair::new_account();
+    let user = nkeys::KeyPair::new_user();
+    let op_jwt = jwt(
+        &operator,
+        &operator.public_key(),
+        serde_json::json!({"name": "kubext-test", "nats": {"type": "operator", "version": 2}}),
+    );
+    let unlimited = serde_json::json!({
+        "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+        "wildcards": true, "conn": -1, "leaf": -1,
+        "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1
+    });
+    let acc_jwt = jwt(
+        &operator,
+        &account.public_key(),
+        serde_json::json!({"name": "audit", "nats": {
+            "limits": unlimited, "default_permissions": {"pub": {}, "sub": {}},
+            "type": "account", "version": 2
+        }}),
+    );
+    let user_jwt = jwt(
+        &account,
+        &user.public_key(),
+        serde_json::json!({"name": "audit-sink", "nats": {
+            "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1,
+            "type": "user", "version": 2
+        }}),
+    );
+    // JetStream needs a system account in operator mode.
+    let system = nkeys::KeyPair::new_account();
+    let sys_jwt = jwt(
+        &operator,
+        &system.public_key(),
+        serde_json::json!({"name": "SYS", "nats": {"type": "account", "version": 2}}),
+    );
+    let conf = write(
+        dir.path(),
+        "nats.conf",
+        &format!(
+            "operator: \"{op_jwt}\"\nsystem_account: {sys}\nresolver: MEMORY\nresolver_preload: {{\n  {sys}: \"{sys_jwt}\"\n  {acc}: \"{acc_jwt}\"\n}}\n",
+            sys = system.public_key(),
+            acc = account.public_key()
+        ),
+    );
+    let good = write(dir.path(), "sink.creds", &creds(&user_jwt, &user));
+    // A user signed by an account the server does not know.
+    let stranger = nkeys::KeyPair::new_user();
+    let other_account = nkeys::KeyPair::new_account();
+    let stranger_jwt = jwt(
+        &other_account,
+        &stranger.public_key(),
+        serde_json::json!({"name": "x", "nats": {"type": "user", "version": 2}}),
+    );
+    let bad = write(
+        dir.path(),
+        "stranger.creds",
+        &creds(&stranger_jwt, &stranger),
+    );
+
+    let nats = NatsCluster::start_with(1, &["-c", &conf]);
+    let urls = nats.urls();
+    let sink = SinkProc::start(
+        &dir.path().join("a"),
+        &[
+            "--nats",
+            &urls,
+            "--nats-replicas",
+            "1",
+            "--nats-creds",
+            &good,
+            "--replica-name",
+            "a",
+        ],
+    );
+    let c = client();
+    let events = generated(2, 400);
+    assert_eq!(post_list(&c, &sink.url, &events).await.status(), 200);
+    wait_total(&c, &sink.url, "", 400).await;
+    drop(sink);
+
+    let err = refused_start(
+        &dir.path().join("b"),
+        &[
+            "--nats",
+            &urls,
+            "--nats-replicas",
+            "1",
+            "--nats-creds",
+            &bad,
+            "--replica-name",
+            "b",
+        ],
+    );
+    assert!(err.contains("refused the credentials"), "{err}");
+    assert!(
+        !err.contains(&stranger.seed().unwrap()),
+        "the seed in the error: {err}"
+    );
+}
