@@ -29,5 +29,5 @@ VOLUME ["/data"]
 ENTRYPOINT ["/usr/local/bin/audit-sink"]
 # In a container the sink listens on all interfaces, which it refuses to do
 # without credentials: add --tls-cert/--tls-key and --token-file (or
-# --client-ca) as deploy/statefulset.yaml does, or --insecure for a local try.
+# --client-ca) as deploy/base/statefulset.yaml does, or --insecure for a local try.
 CMD ["serve", "--listen=0.0.0.0:8443", "--data-dir=/data"]

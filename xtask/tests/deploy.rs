@@ -2,6 +2,9 @@
 //! each parse as their k8s-openapi type with no field left over, that fit
 //! together (selectors, ports, secret keys, volumes), and the apiserver-side
 //! files (webhook kubeconfig, audit policy) say what the README promises.
+//! `deploy/overlays/ha` renders a 3-node NATS JetStream cluster and sink
+//! replicas in fleet mode, with disruption budgets, anti-affinity and TLS
+//! plus a token on every NATS connection.
 
 mod common;
 
@@ -11,9 +14,12 @@ use std::path::Path;
 use std::process::Command;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
-use k8s_openapi::api::core::v1::{Namespace, Secret, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -59,19 +65,25 @@ struct Rendered {
     network_policy: Option<NetworkPolicy>,
 }
 
-fn render() -> Rendered {
+/// `kubectl kustomize DIR`, one JSON value per object.
+fn kustomize(dir: &Path) -> Vec<Value> {
     let output = Command::new("kubectl")
         .arg("kustomize")
-        .arg(deploy_dir())
+        .arg(dir)
         .output()
         .expect("kubectl is on PATH");
     assert!(
         output.status.success(),
-        "kubectl kustomize deploy/ failed: {}",
+        "kubectl kustomize {} failed: {}",
+        dir.display(),
         String::from_utf8_lossy(&output.stderr)
     );
     let text = String::from_utf8(output.stdout).unwrap();
-    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+    serde_saphyr::from_multiple(&text).unwrap()
+}
+
+fn render() -> Rendered {
+    let docs = kustomize(&deploy_dir());
     let mut rendered = Rendered::default();
     for doc in &docs {
         let kind = doc["kind"].as_str().expect("every object has a kind");
@@ -231,8 +243,8 @@ fn every_object_parses_and_they_fit_together() {
 }
 
 #[test]
-fn every_yaml_file_at_the_top_is_a_kustomization_resource() {
-    let dir = deploy_dir();
+fn every_yaml_file_of_the_base_is_a_kustomization_resource() {
+    let dir = deploy_dir().join("base");
     let kustomization: Value =
         serde_saphyr::from_str(&fs::read_to_string(dir.join("kustomization.yaml")).unwrap())
             .unwrap();
@@ -247,7 +259,7 @@ fn every_yaml_file_at_the_top_is_a_kustomization_resource() {
         if name.ends_with(".yaml") && name != "kustomization.yaml" {
             assert!(
                 resources.contains(&name),
-                "deploy/{name} is not in the kustomization"
+                "deploy/base/{name} is not in the kustomization"
             );
         }
     }
@@ -549,4 +561,415 @@ fn the_statefulset_passes_flags_the_sink_has() {
             "audit-sink serve has no {flag}:\n{help}"
         );
     }
+}
+
+/// The objects of `deploy/overlays/ha`, each parsed as its type.
+struct Fleet {
+    stateful_sets: BTreeMap<String, StatefulSet>,
+    services: BTreeMap<String, Service>,
+    budgets: BTreeMap<String, PodDisruptionBudget>,
+    policies: BTreeMap<String, NetworkPolicy>,
+    secrets: BTreeMap<String, Secret>,
+    config_maps: BTreeMap<String, ConfigMap>,
+}
+
+fn render_ha() -> Fleet {
+    let docs = kustomize(&deploy_dir().join("overlays/ha"));
+    let mut fleet = Fleet {
+        stateful_sets: BTreeMap::new(),
+        services: BTreeMap::new(),
+        budgets: BTreeMap::new(),
+        policies: BTreeMap::new(),
+        secrets: BTreeMap::new(),
+        config_maps: BTreeMap::new(),
+    };
+    for doc in &docs {
+        let kind = doc["kind"].as_str().expect("every object has a kind");
+        let name = doc["metadata"]["name"].as_str().unwrap().to_string();
+        if kind != "Namespace" {
+            assert_eq!(doc["metadata"]["namespace"], NAMESPACE, "{kind} {name}");
+        }
+        match kind {
+            "StatefulSet" => drop(fleet.stateful_sets.insert(name, typed(doc))),
+            "Service" => drop(fleet.services.insert(name, typed(doc))),
+            "PodDisruptionBudget" => drop(fleet.budgets.insert(name, typed(doc))),
+            "NetworkPolicy" => drop(fleet.policies.insert(name, typed(doc))),
+            "Secret" => drop(fleet.secrets.insert(name, typed(doc))),
+            "ConfigMap" => drop(fleet.config_maps.insert(name, typed(doc))),
+            "Namespace" => drop(typed::<Namespace>(doc)),
+            "ServiceAccount" => drop(typed::<ServiceAccount>(doc)),
+            "Role" => drop(typed::<Role>(doc)),
+            "RoleBinding" => drop(typed::<RoleBinding>(doc)),
+            other => panic!("unexpected kind {other} in deploy/overlays/ha"),
+        }
+    }
+    fleet
+}
+
+fn pod_labels(sts: &StatefulSet) -> BTreeMap<String, String> {
+    let spec = sts.spec.as_ref().unwrap();
+    let labels = spec
+        .template
+        .metadata
+        .as_ref()
+        .unwrap()
+        .labels
+        .clone()
+        .unwrap();
+    let selector = spec.selector.match_labels.clone().unwrap();
+    assert!(selector.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    labels
+}
+
+fn selects(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let wanted = selector.match_labels.as_ref().unwrap();
+    !wanted.is_empty() && wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// Pods of `sts` may never share a node.
+fn spread_over_nodes(sts: &StatefulSet) {
+    let labels = pod_labels(sts);
+    let pod = sts.spec.as_ref().unwrap().template.spec.as_ref().unwrap();
+    let terms = pod
+        .affinity
+        .as_ref()
+        .and_then(|a| a.pod_anti_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .unwrap_or_else(|| panic!("{:?} has no required pod anti-affinity", sts.metadata.name));
+    assert!(
+        terms
+            .iter()
+            .any(|t| t.topology_key == "kubernetes.io/hostname"
+                && t.label_selector
+                    .as_ref()
+                    .is_some_and(|s| selects(s, &labels))),
+        "{:?}: one pod per node",
+        sts.metadata.name
+    );
+}
+
+/// The budget that covers the pods of `sts`.
+fn budget_for<'a>(fleet: &'a Fleet, sts: &StatefulSet) -> &'a PodDisruptionBudget {
+    let labels = pod_labels(sts);
+    fleet
+        .budgets
+        .values()
+        .find(|b| selects(b.spec.as_ref().unwrap().selector.as_ref().unwrap(), &labels))
+        .unwrap_or_else(|| panic!("no PodDisruptionBudget for {:?}", sts.metadata.name))
+}
+
+#[test]
+fn the_ha_overlay_runs_a_three_node_nats_cluster() {
+    let fleet = render_ha();
+    let nats = &fleet.stateful_sets["nats"];
+    let spec = nats.spec.as_ref().unwrap();
+    assert_eq!(spec.replicas, Some(3));
+    spread_over_nodes(nats);
+    assert_eq!(
+        budget_for(&fleet, nats)
+            .spec
+            .as_ref()
+            .unwrap()
+            .min_available,
+        Some(IntOrString::Int(2)),
+        "a drain keeps a quorum of two"
+    );
+
+    // Headless service naming each node, published before it is ready (routes form first).
+    let service_name = spec.service_name.clone().unwrap();
+    let service = fleet.services[&service_name].spec.as_ref().unwrap();
+    assert_eq!(service.cluster_ip.as_deref(), Some("None"));
+    assert_eq!(service.publish_not_ready_addresses, Some(true));
+    assert!(
+        service
+            .selector
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|(k, v)| pod_labels(nats).get(k) == Some(v))
+    );
+
+    // JetStream on the PVC; the config from the ConfigMap.
+    let pod = spec.template.spec.as_ref().unwrap();
+    let container = &pod.containers[0];
+    let mounts = container.volume_mounts.clone().unwrap();
+    let claims = spec.volume_claim_templates.as_ref().unwrap();
+    let data = mounts
+        .iter()
+        .find(|m| {
+            claims
+                .iter()
+                .any(|c| c.metadata.name.as_deref() == Some(m.name.as_str()))
+        })
+        .expect("the PVC is mounted");
+    let config_arg = container.args.as_ref().unwrap()[0]
+        .strip_prefix("--config=")
+        .expect("nats-server --config=FILE")
+        .to_string();
+    let config_volume = pod
+        .volumes
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|v| v.config_map.is_some())
+        .unwrap();
+    let config_mount = mounts
+        .iter()
+        .find(|m| m.name == config_volume.name)
+        .unwrap();
+    let config_map = &fleet.config_maps[&config_volume.config_map.as_ref().unwrap().name];
+    let file = config_arg
+        .strip_prefix(&format!("{}/", config_mount.mount_path))
+        .unwrap();
+    let conf = &config_map.data.as_ref().unwrap()[file];
+    assert!(
+        conf.contains(&format!("store_dir: {}/", data.mount_path)),
+        "JetStream stores on the volume:\n{conf}"
+    );
+
+    // Routes to every node by its stable name, TLS verified both ways.
+    for i in 0..3 {
+        let route = format!("tls://nats-{i}.{service_name}.{NAMESPACE}.svc:6222");
+        assert!(conf.contains(&route), "no route {route}:\n{conf}");
+    }
+    let cluster = &conf[conf.find("cluster {").expect("a cluster block")..];
+    assert!(cluster.contains("verify: true"), "{cluster}");
+    // Clients: TLS and a token from the Secret; no way in without them.
+    let top = &conf[..conf.find("cluster {").unwrap()];
+    assert!(
+        top.contains("tls {") && top.contains("token: $NATS_TOKEN"),
+        "{top}"
+    );
+    for insecure in ["no_auth_user", "allow_non_tls", "insecure", "verify: false"] {
+        assert!(!conf.contains(insecure), "{insecure} in nats.conf");
+    }
+    let env = container.env.clone().unwrap();
+    let token = env.iter().find(|e| e.name == "NATS_TOKEN").unwrap();
+    let key = token
+        .value_from
+        .as_ref()
+        .unwrap()
+        .secret_key_ref
+        .as_ref()
+        .unwrap();
+    assert!(
+        fleet.secrets[&key.name]
+            .string_data
+            .as_ref()
+            .unwrap()
+            .contains_key(&key.key)
+    );
+
+    // Ready when the monitoring port says so.
+    let probe = container
+        .readiness_probe
+        .as_ref()
+        .unwrap()
+        .http_get
+        .as_ref()
+        .unwrap();
+    let monitor = container
+        .ports
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|p| probe.port == IntOrString::String(p.name.clone().unwrap()))
+        .expect("the readiness probe names a container port");
+    assert!(conf.contains(&format!("http_port: {}", monitor.container_port)));
+    assert!(probe.path.as_deref().unwrap().starts_with("/healthz"));
+
+    let security = container.security_context.as_ref().unwrap();
+    assert_eq!(security.read_only_root_filesystem, Some(true));
+    assert_eq!(security.allow_privilege_escalation, Some(false));
+    assert_eq!(
+        pod.security_context.as_ref().unwrap().run_as_non_root,
+        Some(true)
+    );
+}
+
+#[test]
+fn the_ha_overlay_runs_sink_replicas_on_the_nats_stream() {
+    let fleet = render_ha();
+    let sink = &fleet.stateful_sets["audit-sink"];
+    let spec = sink.spec.as_ref().unwrap();
+    assert!(spec.replicas.unwrap() >= 2, "two or more replicas");
+    spread_over_nodes(sink);
+    let budget = budget_for(&fleet, sink).spec.clone().unwrap();
+    assert!(
+        budget.min_available == Some(IntOrString::Int(1))
+            || budget.max_unavailable == Some(IntOrString::Int(1)),
+        "a drain keeps one replica serving: {budget:?}"
+    );
+
+    let pod = spec.template.spec.as_ref().unwrap();
+    let container = &pod.containers[0];
+    let args = container.args.clone().unwrap();
+    let flag = |name: &str| {
+        args.iter()
+            .find_map(|a| a.strip_prefix(&format!("--{name}=")))
+            .unwrap_or_else(|| panic!("--{name} is not among {args:?}"))
+            .to_string()
+    };
+    // Every NATS node, over TLS, by the headless service's names.
+    let nats = &fleet.stateful_sets["nats"];
+    let nats_service = nats.spec.as_ref().unwrap().service_name.clone().unwrap();
+    let urls: Vec<String> = flag("nats").split(',').map(str::to_string).collect();
+    let expected: Vec<String> = (0..3)
+        .map(|i| format!("tls://nats-{i}.{nats_service}.{NAMESPACE}.svc:4222"))
+        .collect();
+    assert_eq!(urls, expected);
+    assert_eq!(flag("nats-replicas"), "3");
+
+    // The replica is named after its pod.
+    assert_eq!(flag("replica-name"), "$(POD_NAME)");
+    let env = container.env.clone().unwrap();
+    let pod_name = env.iter().find(|e| e.name == "POD_NAME").unwrap();
+    assert_eq!(
+        pod_name
+            .value_from
+            .as_ref()
+            .unwrap()
+            .field_ref
+            .as_ref()
+            .unwrap()
+            .field_path,
+        "metadata.name"
+    );
+
+    // The CA and the token files are keys of the NATS Secret, mounted.
+    let mounts = container.volume_mounts.clone().unwrap();
+    for name in ["nats-ca", "nats-token-file"] {
+        let file = flag(name);
+        let (dir, key) = file.rsplit_once('/').unwrap();
+        let mount = mounts
+            .iter()
+            .find(|m| m.mount_path == dir)
+            .unwrap_or_else(|| panic!("--{name}={file}: nothing is mounted at {dir}"));
+        let volume = pod
+            .volumes
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|v| v.name == mount.name)
+            .unwrap();
+        let secret = volume.secret.as_ref().unwrap();
+        let secret_key = secret
+            .items
+            .as_ref()
+            .and_then(|items| items.iter().find(|i| i.path == key).map(|i| i.key.clone()))
+            .unwrap_or_else(|| key.to_string());
+        let data = fleet.secrets[secret.secret_name.as_ref().unwrap()]
+            .string_data
+            .clone()
+            .unwrap();
+        assert!(
+            data.contains_key(&secret_key),
+            "--{name}: no key {secret_key}"
+        );
+    }
+    for arg in &args {
+        assert!(!arg.contains("insecure"), "{arg}");
+    }
+
+    // The sinks may reach the NATS client port, and nothing else but DNS.
+    let policy = fleet.policies["audit-sink"].spec.clone().unwrap();
+    let egress = policy.egress.unwrap();
+    let nats_labels = pod_labels(nats);
+    assert!(egress.iter().any(|rule| {
+        rule.to.as_ref().unwrap().iter().any(|peer| {
+            peer.pod_selector
+                .as_ref()
+                .is_some_and(|s| selects(s, &nats_labels))
+        }) && rule
+            .ports
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|p| p.port == Some(IntOrString::Int(4222)))
+    }));
+    for rule in &egress {
+        for port in rule.ports.as_ref().expect("egress names its ports") {
+            assert!(
+                [Some(IntOrString::Int(4222)), Some(IntOrString::Int(53))].contains(&port.port),
+                "{port:?}"
+            );
+        }
+    }
+    // And NATS takes clients only from the sinks.
+    let nats_policy = fleet.policies["nats"].spec.clone().unwrap();
+    let sink_labels = pod_labels(sink);
+    let client_rule = nats_policy
+        .ingress
+        .unwrap()
+        .into_iter()
+        .find(|r| {
+            r.ports
+                .as_ref()
+                .unwrap()
+                .iter()
+                .any(|p| p.port == Some(IntOrString::Int(4222)))
+        })
+        .unwrap();
+    assert!(client_rule.from.unwrap().iter().all(|peer| {
+        peer.pod_selector
+            .as_ref()
+            .is_some_and(|s| selects(s, &sink_labels))
+    }));
+}
+
+#[test]
+fn the_ha_overlay_files_are_all_used() {
+    let dir = deploy_dir().join("overlays/ha");
+    let kustomization = fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    for entry in fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".yaml") && name != "kustomization.yaml" {
+            assert!(
+                kustomization.contains(&format!("- {name}"))
+                    || kustomization.contains(&format!("path: {name}")),
+                "deploy/overlays/ha/{name} is not in the kustomization"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_ha_sink_flags_are_accepted_by_the_sink() {
+    let ws = common::workspace();
+    let sink = xtask::binaries::BINARIES
+        .iter()
+        .find(|b| b.bin == "audit-sink")
+        .unwrap();
+    let dir = ws
+        .build(&[sink], xtask::workspace::Profile::Dev, None)
+        .unwrap();
+    let fleet = render_ha();
+    let sts = &fleet.stateful_sets["audit-sink"];
+    let args: Vec<String> = sts
+        .spec
+        .as_ref()
+        .unwrap()
+        .template
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers[0]
+        .args
+        .clone()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.replace("$(POD_NAME)", "audit-sink-0"))
+        .collect();
+    // The flags parse together (clap would exit 2 naming a conflict); the
+    // sink then stops because the mounted files are not on this machine.
+    let out = Command::new(dir.join("audit-sink"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("/etc/"), "{stderr}");
 }
