@@ -487,3 +487,178 @@ async fn request_header_settings_are_read_from_the_clusters_configmap() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// Stores `items` through the sink's webhook and waits until `total` events are searchable.
+async fn ingest_until(a: &Aggregated, items: &[String], total: usize) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/events", a.sink_url))
+        .body(audit_sink::testgen::event_list(items))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Hang detection only.
+    for _ in 0..600 {
+        if a.search_all("", 1000).await.len() >= total {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("events not searchable");
+}
+
+/// The lines of a watch that ends by itself (`timeoutSeconds`, or an error).
+async fn watch_lines(a: &Aggregated, c: &reqwest::Client, path_and_query: &str) -> Vec<Value> {
+    let r = c
+        .get(format!("{}{path_and_query}", a.api_url))
+        .header("X-Remote-User", "alice")
+        .header("X-Remote-Group", "team-prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path_and_query}");
+    // Hang detection only: the watch asks the server to end it after seconds.
+    let body = tokio::time::timeout(Duration::from_secs(120), r.bytes())
+        .await
+        .expect("the watch ended")
+        .unwrap();
+    body.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect()
+}
+
+fn by_id(mut events: Vec<Value>) -> Vec<Value> {
+    events.sort_by_key(|e| {
+        (
+            e["auditID"].as_str().unwrap().to_string(),
+            e["stage"].as_str().unwrap().to_string(),
+        )
+    });
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_from_a_lists_resource_version_gets_what_was_stored_after_it_once() {
+    let a = Aggregated::start(&[]);
+    a.kube
+        .allow("team-prod", &["list", "watch"], &["auditevents"], "prod");
+    let c = a.aggregator();
+    let first = test_events();
+    a.ingest(&first).await;
+    let path = format!("{BASE}/namespaces/prod/auditevents");
+    let (status, list) = a
+        .get_as(
+            &c,
+            Some("alice"),
+            &["team-prod"],
+            &format!("{path}?limit=1000"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no resourceVersion in {list}"))
+        .to_string();
+    let listed = events_of(&items(&list));
+    assert_eq!(
+        by_id(listed.clone()),
+        by_id(a.search_all("ns:prod", 1000).await)
+    );
+    // Stored after the list and before the watch; older by their time than
+    // the listed ones, so only the position tells them apart.
+    let second = audit_sink::testgen::events(
+        17,
+        150,
+        audit_sink::testgen::Level::Metadata,
+        "2026-01-04T10:00:00Z".parse().unwrap(),
+        1_000_000,
+    );
+    ingest_until(&a, &second, first.len() + second.len()).await;
+    let lines = watch_lines(
+        &a,
+        &c,
+        &format!("{path}?watch=true&resourceVersion={rv}&timeoutSeconds=3"),
+    )
+    .await;
+    let mut watched = Vec::new();
+    let mut last_rv = rv.clone();
+    for l in &lines {
+        assert_eq!(l["type"], "ADDED", "{l}");
+        assert_eq!(l["object"]["metadata"]["namespace"], "prod");
+        let this_rv = l["object"]["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_ne!(this_rv, last_rv, "each event has its own resourceVersion");
+        last_rv = this_rv;
+        watched.push(l["object"]["event"].clone());
+    }
+    let want: Vec<Value> = second
+        .iter()
+        .map(|s| serde_json::from_str::<Value>(s).unwrap())
+        .filter(|e| e["objectRef"]["namespace"] == "prod")
+        .collect();
+    assert!(!want.is_empty());
+    // Every event stored after the list, once; none of the listed ones.
+    assert_eq!(by_id(watched.clone()), by_id(want));
+    for e in &watched {
+        assert!(!listed.contains(e), "listed and watched: {e}");
+    }
+
+    // Watching again from the last event's version: nothing more.
+    let lines = watch_lines(
+        &a,
+        &c,
+        &format!("{path}?watch=true&resourceVersion={last_rv}&timeoutSeconds=1"),
+    )
+    .await;
+    assert_eq!(lines, Vec::<Value>::new());
+    // resourceVersion=0 (as absent): from now, nothing stored before.
+    let lines = watch_lines(
+        &a,
+        &c,
+        &format!("{path}?watch=true&resourceVersion=0&timeoutSeconds=1"),
+    )
+    .await;
+    assert_eq!(lines, Vec::<Value>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_from_a_version_the_sink_cannot_honour_is_told_to_list_again() {
+    let a = Aggregated::start(&[]);
+    a.kube
+        .allow("team-prod", &["list", "watch"], &["auditevents"], "prod");
+    let c = a.aggregator();
+    let path = format!("{BASE}/namespaces/prod/auditevents");
+    let (_, list) = a
+        .get_as(&c, Some("alice"), &["team-prod"], &path, None)
+        .await;
+    let current = list["metadata"]["resourceVersion"].as_str().unwrap();
+    // A version of an earlier run of the sink: 410 Expired, as the apiserver.
+    let lines = watch_lines(&a, &c, &format!("{path}?watch=true&resourceVersion=1-5")).await;
+    assert_eq!(
+        lines,
+        vec![json!({"type": "ERROR", "object": {
+            "kind": "Status", "apiVersion": "v1", "metadata": {},
+            "status": "Failure", "reason": "Expired", "code": 410,
+            "message": format!("too old resource version: 1-5 ({current})"),
+        }})]
+    );
+    // Not a version at all: 400 saying where versions come from.
+    let (status, body) = a
+        .get_as(
+            &c,
+            Some("alice"),
+            &["team-prod"],
+            &format!("{path}?watch=true&resourceVersion=yesterday"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["message"],
+        "resourceVersion: \"yesterday\" is not one this API handed out: watch from the metadata.resourceVersion of a list, or without one to watch from now"
+    );
+}

@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod authz;
 mod discovery;
+mod history;
 mod object;
 mod resource;
 mod selector;
@@ -212,7 +213,9 @@ impl ApiServer {
         shared: Arc<Shared>,
         mut stop: watch::Receiver<bool>,
     ) {
+        let history = history::History::start(&shared);
         let app = router(ApiState {
+            history,
             shared,
             authn: self.authn,
             authz: self.authz,
@@ -285,6 +288,7 @@ impl ApiServer {
 #[derive(Clone)]
 pub(crate) struct ApiState {
     shared: Arc<Shared>,
+    history: Arc<history::History>,
     authn: Arc<RequestHeaderAuth>,
     authz: Arc<Authorizer>,
     stop: watch::Receiver<bool>,

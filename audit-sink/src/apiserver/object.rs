@@ -25,6 +25,9 @@ pub(crate) struct Metadata {
     /// `stageTimestamp` as the event has it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creation_timestamp: Option<String>,
+    /// Position of a watched event (see `history`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
 }
 
 /// One stored event, parsed once for its metadata and table cells.
@@ -58,15 +61,23 @@ impl Stored {
                 .stage_timestamp
                 .clone()
                 .or_else(|| e.request_received_timestamp.clone()),
+            resource_version: None,
         }
     }
 
     /// The AuditEvent object.
     pub fn object(&self) -> Object<'_> {
+        self.object_at(None)
+    }
+
+    /// The AuditEvent object with its `metadata.resourceVersion` (a watch's).
+    pub fn object_at(&self, resource_version: Option<String>) -> Object<'_> {
+        let mut metadata = self.metadata();
+        metadata.resource_version = resource_version;
         Object {
             api_version: API_VERSION,
             kind: KIND,
-            metadata: self.metadata(),
+            metadata,
             event: &self.raw,
         }
     }
@@ -84,7 +95,12 @@ pub(crate) struct Object<'a> {
 
 /// `metadata` of a list.
 #[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct ListMeta {
+    /// The sink's position when the list was made: watch from it to get
+    /// every event stored after the list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
     /// The cursor of the next page.
     #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
     pub continue_: Option<String>,

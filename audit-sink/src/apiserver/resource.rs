@@ -17,14 +17,19 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::authz::Request;
+use super::history::{self, Positioned};
 use super::object::{List, ListMeta, Stored};
 use super::selector::{field_selector_query, name_query};
 use super::table::{IncludeObject, table, wants_table};
 use super::{API_VERSION, ApiState, status};
 use crate::index::SearchRequest;
+use crate::pipeline::FollowItem;
 
 /// Page size when the client gives no `limit` (kubectl always does).
 pub(crate) const DEFAULT_PAGE: usize = 500;
+
+/// Searches of a list while events keep becoming searchable during it.
+const LIST_ATTEMPTS: usize = 3;
 
 /// The query parameters of a list, get or watch.
 #[derive(Debug, Default, Deserialize)]
@@ -42,6 +47,7 @@ pub(crate) struct ListParams {
     watch: Option<String>,
     timeout_seconds: Option<String>,
     include_object: Option<String>,
+    resource_version: Option<String>,
 }
 
 /// What a list asks for, checked.
@@ -238,22 +244,30 @@ async fn list(
         Ok(l) => l,
         Err(r) => return r,
     };
-    let (events, next) = match search(
-        &st,
-        SearchRequest {
-            query: l.query,
-            since: l.since,
-            until: l.until,
-            limit: l.limit,
-            cursor: l.cursor,
-        },
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
+    let request = SearchRequest {
+        query: l.query,
+        since: l.since,
+        until: l.until,
+        limit: l.limit,
+        cursor: l.cursor,
+    };
+    // The list's position: every event made searchable up to it is in the
+    // search. Searched again if events became searchable meanwhile, so a
+    // watch from the position repeats none of the list's.
+    let mut attempts = 0;
+    let (events, next, position) = loop {
+        let before = st.history.last();
+        let (events, next) = match search(&st, request.clone()).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+        attempts += 1;
+        if st.history.last() == before || attempts == LIST_ATTEMPTS {
+            break (events, next, before);
+        }
     };
     let meta = ListMeta {
+        resource_version: Some(st.history.version(position)),
         continue_: next.map(|n| format!("{n:x}")),
     };
     if as_table {
@@ -336,9 +350,32 @@ pub(crate) async fn get(
     status::json_response(StatusCode::OK, &found.object())
 }
 
-/// `?watch=true`: `ADDED` for each newly searchable event that matches, from
-/// the moment the watch starts (audit events are never modified or deleted,
-/// and a watch does not replay stored events: list them first).
+/// One line of a watch stream.
+fn watch_line(kind: &str, object: serde_json::Value) -> Bytes {
+    let mut line = serde_json::to_vec(&serde_json::json!({"type": kind, "object": object}))
+        .unwrap_or_default();
+    line.push(b'\n');
+    Bytes::from(line)
+}
+
+/// The `ERROR` line of a watch that must list again.
+fn expired_line(message: &str) -> Bytes {
+    watch_line(
+        "ERROR",
+        serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {},
+            "status": "Failure", "reason": "Expired", "code": 410,
+            "message": message,
+        }),
+    )
+}
+
+/// `?watch=true`: `ADDED` for each newly searchable event that matches.
+/// With the `resourceVersion` of a list, first every matching event stored
+/// after that list (audit events are never modified or deleted); without
+/// one, or with `0`, from the moment the watch starts. A version no longer
+/// kept (or from an earlier run of the sink) gets an `ERROR` with a `410
+/// Expired` Status, as from the apiserver: list again.
 fn watch(
     st: ApiState,
     namespace: Option<&str>,
@@ -357,68 +394,102 @@ fn watch(
             Err(_) => return bad(format!("timeoutSeconds: {t:?} is not a number of seconds")),
         },
     };
+    let rv = p
+        .resource_version
+        .as_deref()
+        .filter(|v| !v.is_empty() && *v != "0");
+    let stream_of = |lines: Vec<Bytes>| {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from_stream(futures_util::stream::iter(
+                lines.into_iter().map(Ok::<_, std::io::Error>),
+            )),
+        )
+            .into_response()
+    };
+    let start = match st.history.watch_from(rv) {
+        Ok(s) => s,
+        Err(history::Unusable::Expired) => {
+            let rv = rv.unwrap_or_default();
+            return stream_of(vec![expired_line(&st.history.too_old(rv))]);
+        }
+        Err(history::Unusable::Malformed) => {
+            return bad(format!(
+                "resourceVersion: {:?} is not one this API handed out: watch from the metadata.resourceVersion of a list, or without one to watch from now",
+                rv.unwrap_or_default()
+            ));
+        }
+    };
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
-    let rx = st.shared.follow.subscribe();
+    let history = st.history.clone();
+    let line_of = move |pos: u64, item: &FollowItem| -> Option<Bytes> {
+        let s = Stored::parse(item.raw.get().as_bytes())?;
+        let object = if as_table {
+            table(
+                std::slice::from_ref(&s),
+                ListMeta {
+                    resource_version: Some(history.version(pos)),
+                    continue_: None,
+                },
+                include,
+            )
+        } else {
+            serde_json::to_value(s.object_at(Some(history.version(pos)))).unwrap_or_default()
+        };
+        Some(watch_line("ADDED", object))
+    };
+    let replay: std::collections::VecDeque<Positioned> = start.replay.into();
     let stop = st.stop.clone();
     let stream = futures_util::stream::unfold(
-        (rx, query, stop, false),
-        move |(mut rx, q, mut stop, ended)| async move {
-            if ended {
-                return None;
-            }
-            loop {
-                if *stop.borrow() {
+        (replay, start.live, query, stop, false),
+        move |(mut replay, mut rx, q, mut stop, ended)| {
+            let line_of = line_of.clone();
+            async move {
+                if ended {
                     return None;
                 }
-                let sleep = async {
-                    match deadline {
-                        Some(d) => tokio::time::sleep_until(d).await,
-                        None => std::future::pending().await,
+                while let Some((pos, item)) = replay.pop_front() {
+                    if !q.matches(&item.fields) {
+                        continue;
                     }
-                };
-                let item = tokio::select! {
-                    r = rx.recv() => r,
-                    _ = stop.changed() => return None,
-                    () = sleep => return None,
-                };
-                match item {
-                    Ok(item) => {
-                        if !q.matches(&item.fields) {
-                            continue;
+                    if let Some(line) = line_of(pos, &item) {
+                        return Some((Ok::<_, std::io::Error>(line), (replay, rx, q, stop, false)));
+                    }
+                }
+                loop {
+                    if *stop.borrow() {
+                        return None;
+                    }
+                    let sleep = async {
+                        match deadline {
+                            Some(d) => tokio::time::sleep_until(d).await,
+                            None => std::future::pending().await,
                         }
-                        let Some(s) = Stored::parse(item.raw.get().as_bytes()) else {
-                            continue;
-                        };
-                        let object = if as_table {
-                            table(std::slice::from_ref(&s), ListMeta::default(), include)
-                        } else {
-                            serde_json::to_value(s.object()).unwrap_or_default()
-                        };
-                        let mut line = serde_json::to_vec(
-                            &serde_json::json!({"type": "ADDED", "object": object}),
-                        )
-                        .unwrap_or_default();
-                        line.push(b'\n');
-                        return Some((
-                            Ok::<_, std::io::Error>(Bytes::from(line)),
-                            (rx, q, stop, false),
-                        ));
+                    };
+                    let item = tokio::select! {
+                        r = rx.recv() => r,
+                        _ = stop.changed() => return None,
+                        () = sleep => return None,
+                    };
+                    match item {
+                        Ok((pos, item)) => {
+                            if !q.matches(&item.fields) {
+                                continue;
+                            }
+                            if let Some(line) = line_of(pos, &item) {
+                                return Some((Ok(line), (replay, rx, q, stop, false)));
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                            // Events were skipped: end with 410 so the client lists again.
+                            let line = expired_line(&format!(
+                                "the watch fell behind and {n} events were skipped: list again, then watch"
+                            ));
+                            return Some((Ok(line), (replay, rx, q, stop, true)));
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        // Events were skipped: end with 410 so the client lists again.
-                        let status = serde_json::json!({
-                            "kind": "Status", "apiVersion": "v1", "metadata": {},
-                            "status": "Failure", "reason": "Expired", "code": 410,
-                            "message": format!("the watch fell behind and {n} events were skipped: list again, then watch"),
-                        });
-                        let mut line = serde_json::to_vec(
-                            &serde_json::json!({"type": "ERROR", "object": status}),
-                        )
-                        .unwrap_or_default();
-                        line.push(b'\n');
-                        return Some((Ok(Bytes::from(line)), (rx, q, stop, true)));
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
             }
         },
