@@ -51,6 +51,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "search"
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "tail" -d 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "stats" -d 'Count events grouped by a field (top N with share), optionally with a histogram over time'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "who" -d 'The timeline of every request that touched one object, oldest first'
+complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "rbac" -d 'Least-privilege Roles/ClusterRoles and bindings from the requests a user, service account or group made'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "import" -d 'Send audit log files (the apiserver\'s JSON lines, or EKS, GKE or AKS exports; gzip\'d too) to the sink'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -205,6 +206,49 @@ jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l verb -d 'Only these verbs (repeatable: --verb get --verb list, or --verb get,list)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l resource -d 'Only this resource; kubectl names work: deploy, po, svc, cm, secrets, deployments.apps' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l subresource -d 'Only this subresource, e.g. exec, log, status, scale' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -s n -l namespace -d 'Only objects in this namespace (default: all namespaces)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l status -d 'Only responses with this code or class: 403, 4xx, 5xx (repeatable)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l stage -d 'Only this stage: RequestReceived, ResponseStarted, ResponseComplete, Panic' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l audit-cluster -d 'Only events from this cluster, as the sink recorded it (wildcards: \'prod-*\'; repeatable). Not --cluster: that is kubectl\'s kubeconfig flag' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l since -d 'Only events received in this recent span (30m, 2h, 7d) or after this RFC 3339 time' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l until -d 'Only events received before this time (a duration ago, or RFC 3339)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l from -d 'Start of the range, RFC 3339 (2024-05-01T10:00:00Z)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l to -d 'End of the range (exclusive), RFC 3339' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l serviceaccount -d 'The service account whose requests to read, as NAMESPACE/NAME (the user system:serviceaccount:NAMESPACE:NAME)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l name -d 'Name of the generated Roles, ClusterRole and bindings (default: kubext-rbac:SUBJECT)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l object-name -d 'Only objects with this name (wildcards: \'web-*\')' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l user -d 'The user whose requests to read (its exact name)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l group -d 'The group whose members\' requests to read (its exact name)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l index -d 'Open an index directory read-only, with no server (needs a build with the `index` feature)' -r -F
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l certificate-authority -d 'PEM file with the CA certificate(s) that signed the sink\'s TLS certificate (--server https://…)' -r -F
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l token -d 'Bearer token for the sink (prefer --token-file: a token on the command line is visible to other users)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l token-file -d 'File holding the bearer token for the sink' -r -F
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l client-certificate -d 'PEM client certificate for the sink (with --client-key)' -r -F
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l client-key -d 'PEM private key of --client-certificate' -r -F
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l kubeconfig -d 'Path to the kubeconfig file to use (instead of $KUBECONFIG or ~/.kube/config)' -r -F
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l context -d 'The name of the kubeconfig context to use' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l cluster -d 'The name of the kubeconfig cluster to use' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l kube-user -d 'The name of the kubeconfig user to use (kubectl\'s --user; --user filters events here)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l request-timeout -d 'How long to wait for a single request; 0 waits forever (1s, 2m, 3h)' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -s o -l output -d 'Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it' -r -f -a "table\t'A table, like kubectl\'s default output'
+wide\t'A table with extra columns'
+json\t'JSON'
+yaml\t'YAML'
+name\t'Names only, one per line'
+jsonl\t'One JSON document per line'"
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l exec -d 'exec, attach and port-forward sessions, whatever the verb (kubectl ≥ 1.35 execs with `get`)'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -s A -l all-namespaces -d 'All namespaces (the default; accepted for kubectl muscle memory)'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l resource-names -d 'Limit rules to the objects named, for verbs only ever used on named objects (never create, list, watch)'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l cluster-scope -d 'Grant everything cluster-wide in one ClusterRole instead of a Role per namespace'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l existing -d 'Compare with what the subject\'s bindings in the kubeconfig\'s cluster grant, and show what was never used'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l format -d 'Input format: auto (told from each file\'s content), apiserver, eks, gke or aks' -r -f -a "auto\t''
 apiserver\t''
 eks\t''
@@ -258,10 +302,11 @@ jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "search" -d 'Search audit events, newest first'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "tail" -d 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "stats" -d 'Count events grouped by a field (top N with share), optionally with a histogram over time'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "who" -d 'The timeline of every request that touched one object, oldest first'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "import" -d 'Send audit log files (the apiserver\'s JSON lines, or EKS, GKE or AKS exports; gzip\'d too) to the sink'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who import completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "search" -d 'Search audit events, newest first'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "tail" -d 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "stats" -d 'Count events grouped by a field (top N with share), optionally with a histogram over time'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "who" -d 'The timeline of every request that touched one object, oldest first'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "rbac" -d 'Least-privilege Roles/ClusterRoles and bindings from the requests a user, service account or group made'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "import" -d 'Send audit log files (the apiserver\'s JSON lines, or EKS, GKE or AKS exports; gzip\'d too) to the sink'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

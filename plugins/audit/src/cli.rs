@@ -21,6 +21,7 @@ use kubectl_kit::{OutputFlags, Verbosity};
         kubectl audit who deploy/web -n prod\n  \
         kubectl audit stats --by user --since 24h --histogram\n  \
         kubectl audit search --audit-cluster prod-eu --verb delete --since 1h\n  \
+        kubectl audit rbac --serviceaccount ci/deployer --since 7d | kubectl apply -f -\n  \
         kubectl audit tail --user 'system:serviceaccount:*'\n  \
         kubectl audit import /var/log/kubernetes/audit.log*\n\n\
         Exit codes: 0 success, 1 error, 2 usage error (bad flag, bad query)."
@@ -58,6 +59,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// The timeline of every request that touched one object, oldest first.
     Who(WhoArgs),
+    /// Least-privilege Roles/ClusterRoles and bindings from the requests a user, service account or group made.
+    Rbac(RbacArgs),
     /// Send audit log files (the apiserver's JSON lines, or EKS, GKE or AKS exports; gzip'd too) to the sink.
     Import(ImportArgs),
     /// Print a shell completion script.
@@ -358,6 +361,40 @@ pub struct WhoArgs {
     /// At most this many events (the oldest are kept).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub limit: usize,
+}
+
+/// `rbac`. The subject is `--user` or `--group` (the filters of `search`)
+/// or `--serviceaccount`; `--name` names the generated objects, so the
+/// object-name filter is `--object-name` here.
+#[derive(Args, Debug)]
+#[command(
+    mut_arg("name", |a| a.long("object-name")),
+    mut_arg("user", |a| a.help("The user whose requests to read (its exact name)").help_heading("Subject")),
+    mut_arg("group", |a| a.help("The group whose members' requests to read (its exact name)").help_heading("Subject"))
+)]
+pub struct RbacArgs {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// The service account whose requests to read, as NAMESPACE/NAME (the user system:serviceaccount:NAMESPACE:NAME).
+    #[arg(long, value_name = "NAMESPACE/NAME", help_heading = "Subject")]
+    pub serviceaccount: Option<String>,
+
+    /// Name of the generated Roles, ClusterRole and bindings (default: kubext-rbac:SUBJECT).
+    #[arg(long = "name", value_name = "NAME")]
+    pub role_name: Option<String>,
+
+    /// Limit rules to the objects named, for verbs only ever used on named objects (never create, list, watch).
+    #[arg(long)]
+    pub resource_names: bool,
+
+    /// Grant everything cluster-wide in one ClusterRole instead of a Role per namespace.
+    #[arg(long)]
+    pub cluster_scope: bool,
+
+    /// Compare with what the subject's bindings in the kubeconfig's cluster grant, and show what was never used.
+    #[arg(long)]
+    pub existing: bool,
 }
 
 /// `import`.

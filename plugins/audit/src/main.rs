@@ -17,6 +17,7 @@ mod import;
 #[cfg(feature = "index")]
 mod index;
 mod merge;
+mod rbac;
 mod render;
 mod resources;
 mod search;
@@ -44,6 +45,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Tail(args) => search::tail(&cli, args).await,
         Command::Stats(args) => stats::stats(&cli, args).await,
         Command::Who(args) => who::who(&cli, args).await,
+        Command::Rbac(args) => rbac::rbac(&cli, args).await,
         Command::Import(args) => import::import(&cli, args).await,
         Command::Completion(args) => {
             kubectl_kit::completion::print(Cli::command(), "kubectl-audit", args.shell)?;
