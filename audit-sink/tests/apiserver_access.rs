@@ -247,3 +247,97 @@ fn start_up_refuses_what_cannot_work_and_says_why() {
     ]);
     assert!(err.contains("--requestheader-client-ca-file"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_about_cluster_scoped_objects_take_the_cluster_wide_get() {
+    let a = Aggregated::start(&[]);
+    a.kube
+        .allow("team-prod", &["get", "list"], &["auditevents"], "prod");
+    a.kube.allow("auditors", &["get"], &["auditevents"], "*");
+    // Events about nodes: no namespace.
+    let events: Vec<String> = test_events()
+        .into_iter()
+        .take(20)
+        .map(|s| {
+            let mut e: serde_json::Value = serde_json::from_str(&s).unwrap();
+            let o = e["objectRef"].as_object_mut().unwrap();
+            o.remove("namespace");
+            o.insert("resource".into(), json!("nodes"));
+            o.remove("apiGroup");
+            e.to_string()
+        })
+        .collect();
+    let namespaced = test_events()
+        .into_iter()
+        .skip(20)
+        .take(20)
+        .collect::<Vec<_>>();
+    a.ingest(&[events.clone(), namespaced.clone()].concat())
+        .await;
+    let agg = a.aggregator();
+    let node_event: serde_json::Value = serde_json::from_str(&events[3]).unwrap();
+    let audit_id = node_event["auditID"].as_str().unwrap();
+    let stage = node_event["stage"].as_str().unwrap().to_ascii_lowercase();
+    let name = format!("{audit_id}.{stage}");
+    let path = format!("{BASE}/auditevents/{name}");
+
+    let (status, got) = a
+        .get_as(&agg, Some("root"), &["auditors"], &path, None)
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["event"], node_event);
+    assert_eq!(got["metadata"]["name"], name.as_str());
+    assert_eq!(got["metadata"].get("namespace"), None);
+
+    // A reader of one namespace gets the apiserver's 403 at the cluster scope.
+    let (status, body) = a
+        .get_as(&agg, Some("alice"), &["team-prod"], &path, None)
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            403,
+            json!({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": format!("auditevents.audit.kubext.io \"{name}\" is forbidden: User \"alice\" cannot get resource \"auditevents\" in API group \"audit.kubext.io\" at the cluster scope"),
+                "reason": "Forbidden",
+                "details": {"group": "audit.kubext.io", "kind": "auditevents", "name": name},
+                "code": 403,
+            })
+        )
+    );
+
+    // An event with a namespace is not found at the cluster scope: it is
+    // read under its namespace.
+    let prod: serde_json::Value = namespaced
+        .iter()
+        .map(|s| serde_json::from_str::<serde_json::Value>(s).unwrap())
+        .find(|e| e["objectRef"]["namespace"] == "prod")
+        .expect("an event in prod");
+    let id = prod["auditID"].as_str().unwrap();
+    let (status, body) = a
+        .get_as(
+            &agg,
+            Some("root"),
+            &["auditors"],
+            &format!("{BASE}/auditevents/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        body["message"],
+        format!("auditevents.audit.kubext.io \"{id}\" not found")
+    );
+    let (status, got) = a
+        .get_as(
+            &agg,
+            Some("alice"),
+            &["team-prod"],
+            &format!("{BASE}/namespaces/prod/auditevents/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["event"]["auditID"], id);
+}

@@ -363,6 +363,10 @@ fn router(state: ApiState) -> Router {
         )
         .route(&format!("{base}/{RESOURCE}"), get(resource::list_all))
         .route(
+            &format!("{base}/{RESOURCE}/{{name}}"),
+            get(resource::get_cluster_scoped),
+        )
+        .route(
             &format!("{base}/namespaces/{{namespace}}/{RESOURCE}"),
             get(resource::list_namespaced),
         )

@@ -292,13 +292,37 @@ pub(crate) async fn get(
     ext: http::Extensions,
     Query(p): Query<ListParams>,
 ) -> Response {
+    get_event(st, headers, ext, p, Some(namespace), name).await
+}
+
+/// `GET /apis/audit.kubext.io/v1alpha1/auditevents/{name}`: an event about a
+/// cluster-scoped object (one without a namespace), which takes the
+/// cluster-wide `get` permission.
+pub(crate) async fn get_cluster_scoped(
+    State(st): State<ApiState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    ext: http::Extensions,
+    Query(p): Query<ListParams>,
+) -> Response {
+    get_event(st, headers, ext, p, None, name).await
+}
+
+async fn get_event(
+    st: ApiState,
+    headers: HeaderMap,
+    ext: http::Extensions,
+    p: ListParams,
+    namespace: Option<String>,
+    name: String,
+) -> Response {
     if let Err(r) = admit(
         &st,
         &headers,
         &ext,
         Request {
             verb: "get",
-            namespace: Some(namespace.clone()),
+            namespace: namespace.clone(),
             name: Some(name.clone()),
         },
     )
@@ -306,13 +330,16 @@ pub(crate) async fn get(
     {
         return r;
     }
-    let query = AuditQuery::And(vec![
-        AuditQuery::Field {
-            field: Field::Namespace,
-            pattern: Pattern::Exact(namespace),
-        },
-        name_query(&name),
-    ]);
+    let query = match &namespace {
+        Some(ns) => AuditQuery::And(vec![
+            AuditQuery::Field {
+                field: Field::Namespace,
+                pattern: Pattern::Exact(ns.clone()),
+            },
+            name_query(&name),
+        ]),
+        None => name_query(&name),
+    };
     let (events, _) = match search(
         &st,
         SearchRequest {
@@ -327,6 +354,14 @@ pub(crate) async fn get(
     {
         Ok(x) => x,
         Err(r) => return r,
+    };
+    // Without a namespace in the path: only events without one.
+    let events: Vec<Stored> = match namespace {
+        Some(_) => events,
+        None => events
+            .into_iter()
+            .filter(|s| s.metadata().namespace.is_none())
+            .collect(),
     };
     // A bare auditID names the request: its ResponseComplete stage when stored.
     let found = events
