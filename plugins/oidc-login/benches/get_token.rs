@@ -4,6 +4,11 @@
 //!
 //! `cargo bench -p kubectl-oidc-login --bench get_token` (runs: `BENCH_RUNS`, default 300).
 //! Needs Node.js for the OIDC fixture (one real login fills the cache).
+//!
+//! `BENCH_BASELINE_BIN=/path/to/an/older/kubectl-oidc_login` times that
+//! binary too, interleaved with this one (each with its own cache), and
+//! prints the ratio of the medians: a before/after comparison under the same
+//! machine load.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,33 +58,60 @@ fn main() {
         "get-token".to_string(),
         format!("--oidc-issuer-url={}", provider.issuer()),
         format!("--oidc-client-id={}", provider.public_client_id()),
-        format!("--token-cache-dir={}", cache.path().display()),
         "--oidc-extra-scope=email,groups".to_string(),
         format!("--username={}", ALICE.id),
         format!("--password={}", ALICE.password),
     ];
-    let get_token = || {
-        let mut cmd = Command::new(BIN);
+    let baseline_bin = std::env::var_os("BENCH_BASELINE_BIN");
+    let baseline_cache = tempfile::tempdir().unwrap();
+    let command = |bin: &std::ffi::OsStr, cache_dir: &std::path::Path| {
+        let mut cmd = Command::new(bin);
         cmd.args(&args)
+            .arg(format!("--token-cache-dir={}", cache_dir.display()))
             .env("KUBERNETES_EXEC_INFO", EXEC_INFO)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         cmd
     };
-    // Fill the cache with one real login.
+    let get_token = || command(BIN.as_ref(), cache.path());
+    let get_token_baseline = || {
+        baseline_bin
+            .as_deref()
+            .map(|bin| command(bin, baseline_cache.path()))
+    };
+    // Fill the caches with one real login each.
     time(&mut get_token());
+    if let Some(mut cmd) = get_token_baseline() {
+        time(&mut cmd);
+    }
     let requests_before = provider.stats().unwrap().requests;
 
-    // Warm up the page cache, then interleave the two so both see the same machine load.
+    // Warm up the page cache, then interleave them so all see the same machine load.
     for _ in 0..10 {
         time(&mut get_token());
+        if let Some(mut cmd) = get_token_baseline() {
+            time(&mut cmd);
+        }
         time(&mut Command::new("/bin/true"));
     }
     let mut plugin = Vec::with_capacity(runs);
+    let mut older = Vec::with_capacity(runs);
     let mut baseline = Vec::with_capacity(runs);
-    for _ in 0..runs {
+    for round in 0..runs {
+        // Alternate which binary goes first: the first spawn of a round is
+        // measurably slower on a loaded machine.
+        if round % 2 == 1
+            && let Some(mut cmd) = get_token_baseline()
+        {
+            older.push(time(&mut cmd));
+        }
         plugin.push(time(&mut get_token()));
+        if round % 2 == 0
+            && let Some(mut cmd) = get_token_baseline()
+        {
+            older.push(time(&mut cmd));
+        }
         baseline.push(time(&mut Command::new("/bin/true")));
     }
     assert_eq!(
@@ -93,4 +125,13 @@ fn main() {
         "get-token over /bin/true: +{:.3} ms",
         (hit_median.as_secs_f64() - true_median.as_secs_f64()) * 1e3
     );
+    if !older.is_empty() {
+        let older_median = summary("BENCH_BASELINE_BIN, cached (hit)", older);
+        println!(
+            "this build / BENCH_BASELINE_BIN (medians): {:.3}   over /bin/true: {:.3}",
+            hit_median.as_secs_f64() / older_median.as_secs_f64(),
+            (hit_median.as_secs_f64() - true_median.as_secs_f64())
+                / (older_median.as_secs_f64() - true_median.as_secs_f64())
+        );
+    }
 }
