@@ -1,7 +1,8 @@
 //! `kubectl audit rbac`: generated activity of a user, a service account and
 //! the members of a group, sent through a real `audit-sink`; the generated
 //! Roles, ClusterRoles and bindings parsed and checked, accepted by the real
-//! `kubectl apply --dry-run=client`, and `--existing` compared with the RBAC
+//! `kubectl apply --dry-run=client`, applied to the API test server and checked
+//! with SubjectAccessReviews, and `--existing` compared with the RBAC
 //! objects of the API test server.
 
 mod common;
@@ -754,4 +755,171 @@ fn bad_subjects_are_usage_errors() {
     );
     assert!(stderr.contains("--since"), "{stderr}");
     assert!(documents(&stdout).is_empty(), "{stdout}");
+}
+
+/// Runs kubectl with `input` on stdin; returns stdout, failing the test on an error.
+fn kubectl(kubeconfig: &std::path::Path, args: &[&str], input: &str) -> String {
+    let mut child = Command::new("kubectl")
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl is on PATH");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed:\n{}\ninput:\n{input}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A SubjectAccessReview of one resource request.
+fn review(r: &Req) -> Value {
+    let (group, rest) = r.resource.split_once('/').unwrap();
+    let (resource, sub) = rest.split_once('/').unwrap_or((rest, ""));
+    json!({
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {
+            "user": r.user,
+            "groups": r.groups,
+            "resourceAttributes": {
+                "verb": r.verb, "group": group, "resource": resource, "subresource": sub,
+                "namespace": r.namespace.unwrap_or(""), "name": r.name.unwrap_or(""),
+            },
+        },
+    })
+}
+
+#[test]
+fn applied_rules_allow_what_was_observed_and_nothing_else() {
+    let sink = sink_with_activity();
+    let server = KubeTestServer::start();
+    let admin = server.issue_client_cert("admin", &["system:masters"]);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = server.write_kubeconfig(dir.path(), &KubeconfigOpts::client_cert(admin));
+    // As in a cluster, Roles go into namespaces that exist.
+    for ns in ["prod", "dev", "staging"] {
+        server.insert_namespace(ns);
+    }
+    for args in [
+        &["--user", "alice"][..],
+        &["--serviceaccount", "ci/deployer", "--resource-names"],
+        &["--group", "devs", "-o", "json"],
+    ] {
+        let generated = ok(audit().args(["rbac", "--server", &sink.url]).args(args));
+        // The test server serves no OpenAPI schemas to validate against.
+        kubectl(
+            &kubeconfig,
+            &["apply", "--validate=false", "-f", "-"],
+            &generated,
+        );
+    }
+
+    // Every allowed resource request of the three subjects is allowed again.
+    let subjects = ["alice", SA, "bob", "carol"];
+    let observed: Vec<Req> = activity()
+        .into_iter()
+        .filter(|r| !r.url && r.code != 403 && subjects.contains(&r.user))
+        .collect();
+    // Requests nobody made: denied ones, other verbs, names, namespaces and resources.
+    let g: &'static [&'static str] = &["system:authenticated"];
+    let devs: &'static [&'static str] = &["devs", "system:authenticated"];
+    let unobserved = vec![
+        req("alice", "delete", "/secrets", Some("prod"), Some("db")),
+        req(
+            "alice",
+            "get",
+            "/secrets",
+            Some("kube-system"),
+            Some("admin"),
+        ),
+        req(
+            "alice",
+            "delete",
+            "apps/deployments",
+            Some("prod"),
+            Some("web"),
+        ),
+        req(
+            "alice",
+            "patch",
+            "apps/deployments",
+            Some("prod"),
+            Some("web"),
+        ),
+        req("alice", "get", "apps/deployments", Some("dev"), Some("web")),
+        req("alice", "list", "/pods", Some("dev"), None),
+        req("alice", "create", "/pods/exec", Some("prod"), Some("web-1")),
+        req("alice", "list", "/nodes", None, None),
+        req("alice", "delete", "/namespaces", None, Some("prod")),
+        req("alice", "get", "/configmaps", Some("dev"), Some("settings")),
+        req(SA, "get", "/secrets", Some("staging"), Some("other")),
+        req(SA, "list", "/secrets", Some("staging"), None),
+        req(
+            SA,
+            "delete",
+            "apps/deployments",
+            Some("staging"),
+            Some("api"),
+        ),
+        req(
+            SA,
+            "patch",
+            "apps/deployments",
+            Some("staging"),
+            Some("web"),
+        ),
+        req(SA, "get", "apps/deployments", Some("prod"), Some("api")),
+        req("carol", "create", "/services", Some("dev"), Some("web")).groups(devs),
+        req(
+            "bob",
+            "delete",
+            "/configmaps",
+            Some("dev"),
+            Some("settings"),
+        )
+        .groups(devs),
+        req("bob", "get", "/configmaps", Some("dev"), Some("settings")).groups(g),
+        req("dave", "delete", "/namespaces", None, Some("prod")),
+    ];
+    let all: Vec<&Req> = observed.iter().chain(&unobserved).collect();
+    let reviews: String = all
+        .iter()
+        .map(|r| format!("---\n{}\n", review(r)))
+        .collect();
+    // One JSON object per review, in order.
+    let answer = kubectl(
+        &kubeconfig,
+        &["create", "--validate=false", "-f", "-", "-o", "json"],
+        &reviews,
+    );
+    let items: Vec<Value> = serde_json::Deserializer::from_str(&answer)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(items.len(), all.len());
+    for (i, (r, item)) in all.iter().zip(&items).enumerate() {
+        let expected = i < observed.len();
+        assert_eq!(
+            item["status"]["allowed"].as_bool().unwrap_or(false),
+            expected,
+            "{} {} {} in {:?} named {:?}: expected allowed={expected}",
+            r.user,
+            r.verb,
+            r.resource,
+            r.namespace,
+            r.name
+        );
+    }
 }
