@@ -662,3 +662,61 @@ async fn a_watch_from_a_version_the_sink_cannot_honour_is_told_to_list_again() {
         "resourceVersion: \"yesterday\" is not one this API handed out: watch from the metadata.resourceVersion of a list, or without one to watch from now"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_front_proxy_ca_in_the_configmap_is_used_without_a_restart() {
+    let a = Aggregated::start_with(
+        Settings::ConfigMap {
+            username_header: "X-Remote-User",
+        },
+        &[],
+    );
+    a.kube.allow("erin", &["list"], &["auditevents"], "prod");
+    let path = format!("{BASE}/namespaces/prod/auditevents");
+    let old = a.aggregator();
+    assert_eq!(a.get_as(&old, Some("erin"), &[], &path, None).await.0, 200);
+    let new_ca = ca("front-proxy CA, rotated");
+    let new = a.client(Some(&leaf(&[], PROXY_CN, &new_ca)));
+    assert_eq!(a.get_as(&new, Some("erin"), &[], &path, None).await.0, 401);
+
+    // The kube-apiserver publishes its new front-proxy CA.
+    let data = [
+        ("requestheader-client-ca-file", new_ca.pem()),
+        ("requestheader-allowed-names", format!("[\"{PROXY_CN}\"]")),
+        (
+            "requestheader-username-headers",
+            "[\"X-Remote-User\"]".into(),
+        ),
+        ("requestheader-group-headers", "[\"X-Remote-Group\"]".into()),
+        (
+            "requestheader-extra-headers-prefix",
+            "[\"X-Remote-Extra-\"]".into(),
+        ),
+    ];
+    a.kube
+        .insert_config_map(k8s_openapi::api::core::v1::ConfigMap {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some("extension-apiserver-authentication".into()),
+                namespace: Some("kube-system".into()),
+                ..Default::default()
+            },
+            data: Some(data.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
+            ..Default::default()
+        });
+    // Hang detection only: the sink reads the ConfigMap again within a
+    // minute, and a few seconds after a certificate it cannot verify.
+    let mut tries = 0;
+    loop {
+        let (status, body) = a.get_as(&new, Some("erin"), &[], &path, None).await;
+        if status == 200 {
+            assert_eq!(body["kind"], "AuditEventList");
+            break;
+        }
+        assert_eq!(status, 401, "{body}");
+        tries += 1;
+        assert!(tries < 600, "the rotated CA was not picked up");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // The old CA's certificates are no longer believed.
+    assert_eq!(a.get_as(&old, Some("erin"), &[], &path, None).await.0, 401);
+}

@@ -82,6 +82,9 @@ pub enum RequestHeaderError {
     BadHeader(String),
 }
 
+/// Why [`RequestHeaderAuth::trusted_proxy`] refuses a certificate of another CA.
+pub const NOT_SIGNED_BY_CA: &str = "client certificate not signed by the request-header CA";
+
 /// The request-header settings, as given by flags or the ConfigMap.
 #[derive(Debug, Clone, Default)]
 pub struct RequestHeaderSettings {
@@ -244,8 +247,21 @@ impl RequestHeaderAuth {
     /// The TLS handshake's client-certificate policy: ask for one (with the
     /// CA's names as hints), accept any whose key the client proves to hold.
     pub fn handshake_verifier(&self) -> Arc<dyn ClientCertVerifier> {
+        self.deferred(true)
+    }
+
+    /// As [`RequestHeaderAuth::handshake_verifier`], without naming the CA:
+    /// for a CA that may be replaced while the listener runs (a client
+    /// picks its certificate by the names, and the new CA's must not be
+    /// turned away by the old one's).
+    pub fn handshake_verifier_without_hints(&self) -> Arc<dyn ClientCertVerifier> {
+        self.deferred(false)
+    }
+
+    fn deferred(&self, hints: bool) -> Arc<dyn ClientCertVerifier> {
         Arc::new(DeferredVerifier {
             inner: self.verifier.clone(),
+            hints,
             provider: rustls::crypto::CryptoProvider::get_default()
                 .cloned()
                 .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider())),
@@ -266,7 +282,7 @@ impl RequestHeaderAuth {
             .verify_client_cert(end, rest, UnixTime::now())
             .is_err()
         {
-            return Err("client certificate not signed by the request-header CA");
+            return Err(NOT_SIGNED_BY_CA);
         }
         if self.allowed_names.is_empty() {
             return Ok(());
@@ -367,6 +383,7 @@ fn percent_decode(s: &str) -> String {
 #[derive(Debug)]
 struct DeferredVerifier {
     inner: Arc<dyn ClientCertVerifier>,
+    hints: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
@@ -380,7 +397,11 @@ impl ClientCertVerifier for DeferredVerifier {
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
+        if self.hints {
+            self.inner.root_hint_subjects()
+        } else {
+            &[]
+        }
     }
 
     fn verify_client_cert(

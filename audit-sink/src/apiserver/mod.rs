@@ -18,6 +18,7 @@ pub mod authz;
 mod discovery;
 mod history;
 mod object;
+mod refresh;
 mod resource;
 mod selector;
 mod status;
@@ -144,7 +145,9 @@ async fn kube_client(
 pub struct ApiServer {
     opts: ApiOptions,
     tls: tokio_rustls::TlsAcceptor,
-    authn: Arc<RequestHeaderAuth>,
+    authn: RequestHeaderAuth,
+    /// Settings and client to read them again, when from the cluster.
+    refresh: Option<(RequestHeaderSettings, kube::Client)>,
     authz: Arc<Authorizer>,
 }
 
@@ -153,15 +156,23 @@ impl ApiServer {
     /// the ConfigMap when they are not given) and the authorizer's client.
     pub async fn prepare(opts: ApiOptions) -> anyhow::Result<ApiServer> {
         use anyhow::Context as _;
-        let settings = match &opts.request_header {
-            RequestHeaderSource::Given(s) => s.clone(),
+        let (settings, refresh) = match &opts.request_header {
+            RequestHeaderSource::Given(s) => (s.clone(), None),
             RequestHeaderSource::Cluster(kubeconfig) => {
                 let client =
                     kube_client(kubeconfig.as_deref(), "--authentication-kubeconfig").await?;
-                RequestHeaderSettings::from_cluster(client).await?
+                let s = RequestHeaderSettings::from_cluster(client.clone()).await?;
+                (s.clone(), Some((s, client)))
             }
         };
-        let authn = Arc::new(RequestHeaderAuth::new(&settings)?);
+        let authn = RequestHeaderAuth::new(&settings)?;
+        // A CA read from the cluster can be rotated: the handshake must not
+        // steer clients to the old one's certificates.
+        let handshake = if refresh.is_some() {
+            authn.handshake_verifier_without_hints()
+        } else {
+            authn.handshake_verifier()
+        };
         let client = kube_client(
             opts.authorization_kubeconfig.as_deref(),
             "--authorization-kubeconfig",
@@ -175,7 +186,7 @@ impl ApiServer {
         let certs = crate::auth::load_certs(&opts.tls_cert).context("--api-tls-cert")?;
         let key = crate::auth::load_key(&opts.tls_key).context("--api-tls-key")?;
         let mut cfg = rustls::ServerConfig::builder()
-            .with_client_cert_verifier(authn.handshake_verifier())
+            .with_client_cert_verifier(handshake)
             .with_single_cert(certs, key)
             .context("--api-tls-cert and --api-tls-key do not match or are unsupported")?;
         cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -183,6 +194,7 @@ impl ApiServer {
             opts,
             tls: tokio_rustls::TlsAcceptor::from(Arc::new(cfg)),
             authn,
+            refresh,
             authz,
         })
     }
@@ -214,10 +226,16 @@ impl ApiServer {
         mut stop: watch::Receiver<bool>,
     ) {
         let history = history::History::start(&shared);
+        let authn = match self.refresh {
+            Some((settings, client)) => {
+                refresh::Authn::refreshing(self.authn, settings, client, stop.clone())
+            }
+            None => refresh::Authn::fixed(self.authn),
+        };
         let app = router(ApiState {
             history,
             shared,
-            authn: self.authn,
+            authn,
             authz: self.authz,
             stop: stop.clone(),
         });
@@ -289,7 +307,7 @@ impl ApiServer {
 pub(crate) struct ApiState {
     shared: Arc<Shared>,
     history: Arc<history::History>,
-    authn: Arc<RequestHeaderAuth>,
+    authn: Arc<refresh::Authn>,
     authz: Arc<Authorizer>,
     stop: watch::Receiver<bool>,
 }
@@ -302,17 +320,26 @@ impl ApiState {
         ext: &http::Extensions,
     ) -> Result<Identity, Response> {
         let peer = ext.get::<PeerCerts>().cloned().unwrap_or_default();
-        self.authn.authenticate(&peer, headers).map_err(|why| {
-            tracing::info!(reason = why, "aggregated API request unauthenticated");
-            status::unauthorized()
-        })
+        self.authn
+            .get()
+            .authenticate(&peer, headers)
+            .map_err(|why| {
+                if why == auth::NOT_SIGNED_BY_CA {
+                    self.authn.unverified();
+                }
+                tracing::info!(reason = why, "aggregated API request unauthenticated");
+                status::unauthorized()
+            })
     }
 
     /// Discovery and OpenAPI: open to the trusted front proxy (every
     /// authenticated user may read discovery, as RBAC's `system:discovery`).
     fn proxy_only(&self, ext: &http::Extensions) -> Result<(), Response> {
         let peer = ext.get::<PeerCerts>().cloned().unwrap_or_default();
-        self.authn.trusted_proxy(&peer).map_err(|why| {
+        self.authn.get().trusted_proxy(&peer).map_err(|why| {
+            if why == auth::NOT_SIGNED_BY_CA {
+                self.authn.unverified();
+            }
             tracing::info!(
                 reason = why,
                 "aggregated API discovery request unauthenticated"
