@@ -185,3 +185,84 @@ async fn kubectl_get_auditevents_prints_the_namespaces_events_as_a_table() {
     assert!(!ok);
     assert!(err.contains("field label not supported: colour"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_get_watch_prints_the_list_then_each_later_event_once() {
+    let a = Aggregated::start_with(Settings::Aggregator, &[]);
+    let first = test_events();
+    a.ingest(&first).await;
+    register(&a);
+    a.kube
+        .add_token("alice-token", User::new("alice").with_groups(["team-prod"]));
+    a.kube
+        .allow("team-prod", &["list", "watch"], &["auditevents"], "prod");
+    let alice = kubeconfig_for(&a, "alice-token");
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&alice)
+        .args(["get", "auditevents", "-n", "prod", "-w", "-o", "name"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("kubectl is on PATH");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for l in std::io::BufReader::new(stdout).lines() {
+            let Ok(l) = l else { return };
+            let _ = tx.send(l);
+        }
+    });
+    let name_of = |e: &serde_json::Value| {
+        format!(
+            "auditevent.audit.kubext.io/{}.{}",
+            e["auditID"].as_str().unwrap(),
+            e["stage"].as_str().unwrap().to_ascii_lowercase()
+        )
+    };
+    let listed: Vec<String> = a
+        .search_all("ns:prod", 1000)
+        .await
+        .iter()
+        .map(name_of)
+        .collect();
+    let mut got = Vec::new();
+    // Hang detection only.
+    let recv = |got: &mut Vec<String>, n: usize| {
+        while got.len() < n {
+            got.push(
+                rx.recv_timeout(std::time::Duration::from_secs(60))
+                    .unwrap_or_else(|_| panic!("{} of {n} lines: {got:?}", got.len())),
+            );
+        }
+    };
+    recv(&mut got, listed.len());
+    let second = audit_sink::testgen::events(
+        18,
+        100,
+        audit_sink::testgen::Level::Metadata,
+        "2026-01-04T10:00:00Z".parse().unwrap(),
+        1_000_000,
+    );
+    let later: Vec<String> = second
+        .iter()
+        .map(|s| serde_json::from_str::<serde_json::Value>(s).unwrap())
+        .filter(|e| e["objectRef"]["namespace"] == "prod")
+        .map(|e| name_of(&e))
+        .collect();
+    assert!(!later.is_empty());
+    let all: Vec<String> = [first, second].concat();
+    a.ingest(&all).await;
+    recv(&mut got, listed.len() + later.len());
+    let _ = child.kill();
+    let _ = child.wait();
+    // No line more than the events: each printed once.
+    while let Ok(l) = rx.try_recv() {
+        got.push(l);
+    }
+    let mut want = [listed, later].concat();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+}
