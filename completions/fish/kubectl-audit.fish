@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_audit_global_optspecs
-    string join \n server= skip-unavailable service= index= certificate-authority= token= token-file= client-certificate= client-key= kubeconfig= context= cluster= kube-user= request-timeout= o/output= v/v= h/help V/version
+    string join \n server= skip-unavailable service= index= via-api certificate-authority= token= token-file= client-certificate= client-key= kubeconfig= context= cluster= kube-user= request-timeout= o/output= v/v= h/help V/version
 end
 
 function __fish_kubectl_audit_needs_command
@@ -45,6 +45,7 @@ name\t'Names only, one per line'
 jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -l via-api -d 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster\'s aggregator) with the kubeconfig\'s credentials and RBAC; the default when the current context\'s cluster serves it'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-audit -n "__fish_kubectl_audit_needs_command" -f -a "search" -d 'Search audit events, newest first'
@@ -96,6 +97,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s A
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s f -l follow -d 'After the results, keep streaming new matching events until Ctrl-C'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l all -d 'Every matching event, not one page: follows the cursor to the end, streaming (constant memory)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -l via-api -d 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster\'s aggregator) with the kubeconfig\'s credentials and RBAC; the default when the current context\'s cluster serves it'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand search" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l user -d 'Only requests made by this user (wildcards: \'system:serviceaccount:prod:*\')' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l group -d 'Only requests by members of this group' -r
@@ -134,6 +136,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -s v -
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l exec -d 'exec, attach and port-forward sessions, whatever the verb (kubectl ≥ 1.35 execs with `get`)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -s A -l all-namespaces -d 'All namespaces (the default; accepted for kubectl muscle memory)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -l via-api -d 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster\'s aggregator) with the kubeconfig\'s credentials and RBAC; the default when the current context\'s cluster serves it'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l user -d 'Only requests made by this user (wildcards: \'system:serviceaccount:prod:*\')' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l group -d 'Only requests by members of this group' -r
@@ -176,6 +179,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l ex
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -s A -l all-namespaces -d 'All namespaces (the default; accepted for kubectl muscle memory)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l histogram -d 'Also show a histogram of matching events over time'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -l via-api -d 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster\'s aggregator) with the kubeconfig\'s credentials and RBAC; the default when the current context\'s cluster serves it'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s n -l namespace -d 'The object\'s namespace (default: the kubeconfig context\'s, else "default")' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l audit-cluster -d 'Only events from this cluster, as the sink recorded it (wildcards: \'prod-*\'; repeatable)' -r
@@ -205,6 +209,7 @@ name\t'Names only, one per line'
 jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -l via-api -d 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster\'s aggregator) with the kubeconfig\'s credentials and RBAC; the default when the current context\'s cluster serves it'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand who" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l verb -d 'Only these verbs (repeatable: --verb get --verb list, or --verb get,list)' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l resource -d 'Only this resource; kubectl names work: deploy, po, svc, cm, secrets, deployments.apps' -r
@@ -248,6 +253,7 @@ complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l res
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l cluster-scope -d 'Grant everything cluster-wide in one ClusterRole instead of a Role per namespace'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l existing -d 'Compare with what the subject\'s bindings in the kubeconfig\'s cluster grant, and show what was never used'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -l via-api -d 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster\'s aggregator) with the kubeconfig\'s credentials and RBAC; the default when the current context\'s cluster serves it'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand rbac" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l format -d 'Input format: auto (told from each file\'s content), apiserver, eks, gke or aks' -r -f -a "auto\t''
 apiserver\t''
@@ -279,6 +285,7 @@ jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l no-progress -d 'Hide the progress bar (it is hidden anyway when stderr is not a terminal)'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -l via-api -d 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster\'s aggregator) with the kubeconfig\'s credentials and RBAC; the default when the current context\'s cluster serves it'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l server -d 'The sink\'s URL, e.g. https://audit.example.com:9470 (default: http://127.0.0.1:9470, the address `audit-sink serve` listens on). Repeat it (or separate URLs with commas) to search, follow and count several sinks as one, newest first' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l service -d 'Reach the sink through the Kubernetes API server\'s service proxy, with the kubeconfig\'s credentials' -r
@@ -301,6 +308,7 @@ name\t'Names only, one per line'
 jsonl\t'One JSON document per line'"
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -s v -l v -d 'Log level for diagnostics on stderr (0–9, as kubectl\'s -v). Secrets are never logged' -r
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l skip-unavailable -d 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing'
+complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -l via-api -d 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster\'s aggregator) with the kubeconfig\'s credentials and RBAC; the default when the current context\'s cluster serves it'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "search" -d 'Search audit events, newest first'
 complete -c kubectl-audit -n "__fish_kubectl_audit_using_subcommand help; and not __fish_seen_subcommand_from search tail stats who rbac import completion help" -f -a "tail" -d 'Stream new matching events as they arrive, until Ctrl-C (same as `search --follow`)'

@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
+            [CompletionResult]::new('--via-api', '--via-api', [CompletionResultType]::ParameterName, 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster''s aggregator) with the kubeconfig''s credentials and RBAC; the default when the current context''s cluster serves it')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -95,6 +96,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'After the results, keep streaming new matching events until Ctrl-C')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every matching event, not one page: follows the cursor to the end, streaming (constant memory)')
             [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
+            [CompletionResult]::new('--via-api', '--via-api', [CompletionResultType]::ParameterName, 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster''s aggregator) with the kubeconfig''s credentials and RBAC; the default when the current context''s cluster serves it')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -136,6 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'All namespaces (the default; accepted for kubectl muscle memory)')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'All namespaces (the default; accepted for kubectl muscle memory)')
             [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
+            [CompletionResult]::new('--via-api', '--via-api', [CompletionResultType]::ParameterName, 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster''s aggregator) with the kubeconfig''s credentials and RBAC; the default when the current context''s cluster serves it')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -181,6 +184,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'All namespaces (the default; accepted for kubectl muscle memory)')
             [CompletionResult]::new('--histogram', '--histogram', [CompletionResultType]::ParameterName, 'Also show a histogram of matching events over time')
             [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
+            [CompletionResult]::new('--via-api', '--via-api', [CompletionResultType]::ParameterName, 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster''s aggregator) with the kubeconfig''s credentials and RBAC; the default when the current context''s cluster serves it')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -212,6 +216,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
+            [CompletionResult]::new('--via-api', '--via-api', [CompletionResultType]::ParameterName, 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster''s aggregator) with the kubeconfig''s credentials and RBAC; the default when the current context''s cluster serves it')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -258,6 +263,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--cluster-scope', '--cluster-scope', [CompletionResultType]::ParameterName, 'Grant everything cluster-wide in one ClusterRole instead of a Role per namespace')
             [CompletionResult]::new('--existing', '--existing', [CompletionResultType]::ParameterName, 'Compare with what the subject''s bindings in the kubeconfig''s cluster grant, and show what was never used')
             [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
+            [CompletionResult]::new('--via-api', '--via-api', [CompletionResultType]::ParameterName, 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster''s aggregator) with the kubeconfig''s credentials and RBAC; the default when the current context''s cluster serves it')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -286,6 +292,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Hide the progress bar (it is hidden anyway when stderr is not a terminal)')
             [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
+            [CompletionResult]::new('--via-api', '--via-api', [CompletionResultType]::ParameterName, 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster''s aggregator) with the kubeconfig''s credentials and RBAC; the default when the current context''s cluster serves it')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -309,6 +316,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-audit' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--v', '--v', [CompletionResultType]::ParameterName, 'Log level for diagnostics on stderr (0–9, as kubectl''s -v). Secrets are never logged')
             [CompletionResult]::new('--skip-unavailable', '--skip-unavailable', [CompletionResultType]::ParameterName, 'With several --server URLs: leave out a sink that cannot be reached or answers 5xx, with a warning, instead of failing')
+            [CompletionResult]::new('--via-api', '--via-api', [CompletionResultType]::ParameterName, 'Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster''s aggregator) with the kubeconfig''s credentials and RBAC; the default when the current context''s cluster serves it')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

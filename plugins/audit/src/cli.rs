@@ -101,6 +101,10 @@ pub struct SinkFlags {
     #[arg(long, global = true, value_name = "DIR", help_heading = "Sink")]
     pub index: Option<PathBuf>,
 
+    /// Read through the Kubernetes API (audit.kubext.io/v1alpha1, served by the sink behind the cluster's aggregator) with the kubeconfig's credentials and RBAC; the default when the current context's cluster serves it.
+    #[arg(long, global = true, help_heading = "Sink")]
+    pub via_api: bool,
+
     /// PEM file with the CA certificate(s) that signed the sink's TLS certificate (--server https://…).
     #[arg(long, global = true, value_name = "PATH", help_heading = "Sink")]
     pub certificate_authority: Option<PathBuf>,

@@ -1,6 +1,7 @@
 //! Reaching the sink: directly over HTTP(S) (`--server`), through the
-//! Kubernetes API server's service proxy (`--service`), or an index directory
-//! opened read-only (`--index`, with the `index` feature). Every failure says
+//! Kubernetes API server's service proxy (`--service`), through the Kubernetes
+//! API `audit.kubext.io` (`--via-api`, or when the cluster serves it: [`api`]),
+//! or an index directory opened read-only (`--index`, with the `index` feature). Every failure says
 //! which address and which credential were used (never the credential itself)
 //! and what to do next.
 
@@ -18,6 +19,8 @@ use serde_json::value::RawValue;
 
 use crate::cli::{ClusterFlags, SinkFlags};
 use crate::sse::SseDecoder;
+
+pub mod api;
 
 /// The kubeconfig context extension that names the sink's service.
 pub const CONTEXT_EXTENSION: &str = "kubext.io/audit-service";
@@ -102,6 +105,11 @@ enum Transport {
         client: kube::Client,
         prefix: String,
     },
+    /// `audit.kubext.io` through the API server; the namespace of `-n`.
+    Api {
+        client: kube::Client,
+        namespace: Option<String>,
+    },
     #[cfg(feature = "index")]
     Index(crate::index::IndexSink),
 }
@@ -168,13 +176,14 @@ impl Sink {
             !flags.server.is_empty(),
             flags.service.is_some(),
             flags.index.is_some(),
+            flags.via_api,
         ]
         .iter()
         .filter(|b| **b)
         .count();
         if chosen > 1 {
             return Err(KitError::usage(
-                "give only one of --server, --service and --index (or set none to use the default sink address)",
+                "give only one of --server, --service, --via-api and --index (or none: the context's audit service, else the cluster's audit.kubext.io API, else the default sink address)",
             )
             .into());
         }
@@ -195,6 +204,9 @@ impl Sink {
         if let Some(server) = flags.server.first() {
             return Self::direct(server, flags, false, timeout);
         }
+        if flags.via_api {
+            return Self::via_api(cluster, namespace, streaming, timeout).await;
+        }
         if let Some(service) = context_service(cluster)? {
             return Self::via_service(
                 &service,
@@ -205,6 +217,9 @@ impl Sink {
                 "the kubeconfig context's kubext.io/audit-service extension",
             )
             .await;
+        }
+        if let Some(sink) = Self::discover_api(cluster, namespace, streaming, timeout).await {
+            return Ok(sink);
         }
         Self::direct(audit_api::DEFAULT_URL, flags, true, timeout)
     }
@@ -425,6 +440,9 @@ impl Sink {
         if let Transport::Index(index) = &self.transport {
             return index.search(params);
         }
+        if let Transport::Api { .. } = &self.transport {
+            return self.api_search(params).await;
+        }
         let query = pairs([
             ("q", params.q.clone()),
             ("since", params.since.clone()),
@@ -440,6 +458,9 @@ impl Sink {
         #[cfg(feature = "index")]
         if let Transport::Index(index) = &self.transport {
             return index.stats(params);
+        }
+        if let Transport::Api { .. } = &self.transport {
+            return self.api_stats(params).await;
         }
         let query = pairs([
             ("q", params.q.clone()),
@@ -461,6 +482,15 @@ impl Sink {
             )
             .into());
         }
+        if let Transport::Api { .. } = &self.transport {
+            let reply = self.api_follow(params).await?;
+            return Ok(EventStream {
+                body: reply.body,
+                decoder: StreamDecoder::Watch(api::WatchDecoder::default()),
+                pending: std::collections::VecDeque::new(),
+                address: self.address.clone(),
+            });
+        }
         let query = pairs([("q", params.q.clone())]);
         let reply = self
             .send(
@@ -474,7 +504,7 @@ impl Sink {
         let reply = self.check(reply).await?;
         Ok(EventStream {
             body: reply.body,
-            decoder: SseDecoder::default(),
+            decoder: StreamDecoder::Sse(SseDecoder::default()),
             pending: std::collections::VecDeque::new(),
             address: self.address.clone(),
         })
@@ -487,6 +517,14 @@ impl Sink {
             return Err(KitError::usage(
                 "--index opens an index read-only: import needs a running sink (--server or --service)",
             )
+            .into());
+        }
+        if let Transport::Api { .. } = &self.transport {
+            return Err(KitError::usage(format!(
+                "the Kubernetes API {}/{} only reads: import sends to the sink's own endpoint, reach it with --server URL or --service NS/NAME[:PORT]",
+                api::GROUP,
+                api::VERSION
+            ))
             .into());
         }
         let mut attempt = 0;
@@ -612,11 +650,18 @@ impl Sink {
                     body: ReplyBody::Http(response),
                 })
             }
-            Transport::Proxy { client, prefix } => {
+            Transport::Proxy { client, .. } | Transport::Api { client, .. } => {
+                let prefix = match &self.transport {
+                    Transport::Proxy { prefix, .. } => prefix.as_str(),
+                    _ => "",
+                };
                 let mut request = http::Request::builder()
                     .method(method)
                     .uri(format!("{prefix}{path}{query_string}"));
-                if streaming {
+                if streaming && prefix.is_empty() {
+                    // A watch: lines of JSON.
+                    request = request.header(http::header::ACCEPT, "application/json");
+                } else if streaming {
                     request = request.header(http::header::ACCEPT, "text/event-stream");
                 } else {
                     request = request.header(http::header::ACCEPT, "application/json");
@@ -675,7 +720,11 @@ impl Sink {
         }
         let status = reply.status;
         let bytes = reply.body.bytes().await.unwrap_or_default();
-        let proxied = matches!(self.transport, Transport::Proxy { .. });
+        let proxied = matches!(
+            self.transport,
+            Transport::Proxy { .. } | Transport::Api { .. }
+        );
+        let via_api = matches!(self.transport, Transport::Api { .. });
         let sink_body: Option<ErrorBody> = serde_json::from_slice::<ErrorBody>(&bytes)
             .ok()
             .filter(|b| !b.reason.is_empty() || !b.error.is_empty());
@@ -712,6 +761,8 @@ impl Sink {
                         "the Kubernetes API server",
                         if status == 401 {
                             "your cluster credentials were not accepted: log in again (e.g. kubectl oidc-login) or check the user in your kubeconfig".to_string()
+                        } else if via_api {
+                            self.api_forbidden_hint()
                         } else {
                             format!(
                                 "you need RBAC permission to use the service proxy: `get` and `create` on `services/proxy` in namespace {:?} (check with `kubectl auth can-i get services/proxy -n …`)",
@@ -752,6 +803,9 @@ impl Sink {
                     },
                 }
             }
+            404 | 502..=504 if via_api && from_api_server => {
+                self.api_unavailable(status, &message)
+            }
             502..=504 if from_api_server => SinkError::Unreachable {
                 address: self.address.clone(),
                 message: format!("{status}: {message}"),
@@ -788,15 +842,56 @@ impl Sink {
 /// A live stream of events from `/v1/follow`.
 pub struct EventStream {
     body: ReplyBody,
-    decoder: SseDecoder,
+    decoder: StreamDecoder,
     pending: std::collections::VecDeque<String>,
     address: String,
+}
+
+/// How a live stream is framed: the sink's server-sent events, or a
+/// Kubernetes watch.
+enum StreamDecoder {
+    Sse(SseDecoder),
+    Watch(api::WatchDecoder),
+}
+
+impl StreamDecoder {
+    fn push(&mut self, bytes: &[u8]) -> Vec<String> {
+        match self {
+            StreamDecoder::Sse(d) => d.push(bytes),
+            StreamDecoder::Watch(d) => d.push(bytes),
+        }
+    }
+
+    fn finish(&mut self) -> Option<String> {
+        match self {
+            StreamDecoder::Sse(d) => d.finish(),
+            StreamDecoder::Watch(d) => d.finish(),
+        }
+    }
+
+    /// The error the API server ended a watch with.
+    fn failure(&mut self) -> Option<String> {
+        match self {
+            StreamDecoder::Sse(_) => None,
+            StreamDecoder::Watch(d) => d.failure.take(),
+        }
+    }
 }
 
 impl EventStream {
     /// The next event; `None` when the sink ends the stream.
     pub async fn next(&mut self) -> anyhow::Result<Option<Box<RawValue>>> {
         loop {
+            if self.pending.is_empty()
+                && let Some(message) = self.decoder.failure()
+            {
+                return Err(SinkError::Unreachable {
+                    address: self.address.clone(),
+                    message: format!("the API server ended the watch: {message}"),
+                    hint: "run the command again to resume".into(),
+                }
+                .into());
+            }
             if let Some(data) = self.pending.pop_front() {
                 match RawValue::from_string(data) {
                     Ok(raw) => return Ok(Some(raw)),
