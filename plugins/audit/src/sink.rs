@@ -382,39 +382,17 @@ impl Sink {
     ) -> anyhow::Result<Sink> {
         let target =
             ServiceRef::parse(service).map_err(|e| KitError::usage(format!("{source}: {e}")))?;
-        let kube_flags = kube_flags(cluster, namespace);
-        let resolved = kube_flags.resolve()?;
-        let mut config = kube_flags.config_for(&resolved).await?;
-        if streaming {
-            // A live stream may stay quiet for long: only the connection has a timeout.
-            config.read_timeout = None;
-        }
-        // kube retries 503s for minutes by default; a sink without ready pods
-        // should be reported at once, and `import` does its own retrying.
-        config.default_retry = false;
-        let api_server = config.cluster_url.to_string();
-        let client = kube::Client::try_from(config).map_err(|e| KitError::Connection {
-            what: format!("connect to cluster {:?}", resolved.cluster_name),
-            message: e.to_string(),
-            hint: Some(
-                "check the cluster's server URL and certificate settings in your kubeconfig".into(),
-            ),
-        })?;
+        let kube = KubeConnection::open(cluster, namespace, streaming).await?;
         Ok(Sink {
-            transport: Transport::Proxy {
-                client,
-                prefix: target.proxy_prefix(),
-            },
             address: format!(
                 "service {} through the API server {} (context {:?})",
-                target,
-                api_server.trim_end_matches('/'),
-                resolved.context_name
+                target, kube.api_server, kube.context_name
             ),
-            credential: format!(
-                "the kubeconfig user {:?} of context {:?}",
-                resolved.user_name, resolved.context_name
-            ),
+            credential: kube.credential,
+            transport: Transport::Proxy {
+                client: kube.client,
+                prefix: target.proxy_prefix(),
+            },
             default_address: false,
             timeout,
         })
@@ -996,6 +974,59 @@ fn request_timeout(cluster: &ClusterFlags) -> Option<Duration> {
         .request_timeout
         .map(|t| (!t.is_zero()).then_some(t))
         .unwrap_or(Some(Duration::from_secs(60)))
+}
+
+/// A kube client for the current context, as the service-proxy and API
+/// transports both use it, with what their messages name.
+pub(crate) struct KubeConnection {
+    pub(crate) client: kube::Client,
+    /// The API server URL, without a trailing `/`.
+    pub(crate) api_server: String,
+    pub(crate) context_name: String,
+    /// The kubeconfig user and context, for messages.
+    pub(crate) credential: String,
+}
+
+impl KubeConnection {
+    /// Resolves the kubeconfig and connects. `streaming`: no read timeout (a
+    /// live stream or watch may stay quiet for long; only the connection has
+    /// a timeout).
+    pub(crate) async fn open(
+        cluster: &ClusterFlags,
+        namespace: Option<&str>,
+        streaming: bool,
+    ) -> anyhow::Result<Self> {
+        let flags = kube_flags(cluster, namespace);
+        let resolved = flags.resolve()?;
+        let mut config = flags.config_for(&resolved).await?;
+        if streaming {
+            config.read_timeout = None;
+        }
+        // kube retries 503s for minutes by default; a sink without ready pods
+        // should be reported at once, and `import` does its own retrying.
+        config.default_retry = false;
+        let api_server = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string();
+        let client = kube::Client::try_from(config).map_err(|e| KitError::Connection {
+            what: format!("connect to cluster {:?}", resolved.cluster_name),
+            message: e.to_string(),
+            hint: Some(
+                "check the cluster's server URL and certificate settings in your kubeconfig".into(),
+            ),
+        })?;
+        Ok(Self {
+            client,
+            api_server,
+            credential: format!(
+                "the kubeconfig user {:?} of context {:?}",
+                resolved.user_name, resolved.context_name
+            ),
+            context_name: resolved.context_name,
+        })
+    }
 }
 
 /// The kit's kubeconfig flags from ours (`--user` filters events here).

@@ -18,7 +18,7 @@ use kubectl_kit::KitError;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Reply, Sink, SinkError, Transport, kube_flags};
+use super::{KubeConnection, Reply, Sink, SinkError, Transport};
 use crate::cli::ClusterFlags;
 
 /// The API group.
@@ -145,36 +145,17 @@ impl Sink {
         streaming: bool,
         timeout: Option<Duration>,
     ) -> anyhow::Result<Sink> {
-        let flags = kube_flags(cluster, namespace);
-        let resolved = flags.resolve()?;
-        let mut config = flags.config_for(&resolved).await?;
-        if streaming {
-            // A watch may stay quiet for long: only the connection has a timeout.
-            config.read_timeout = None;
-        }
-        config.default_retry = false;
-        let api_server = config.cluster_url.to_string();
-        let client = kube::Client::try_from(config).map_err(|e| KitError::Connection {
-            what: format!("connect to cluster {:?}", resolved.cluster_name),
-            message: e.to_string(),
-            hint: Some(
-                "check the cluster's server URL and certificate settings in your kubeconfig".into(),
-            ),
-        })?;
+        let kube = KubeConnection::open(cluster, namespace, streaming).await?;
         Ok(Sink {
-            transport: Transport::Api {
-                client,
-                namespace: namespace.map(str::to_string),
-            },
             address: format!(
                 "the Kubernetes API {GROUP}/{VERSION} of {} (context {:?})",
-                api_server.trim_end_matches('/'),
-                resolved.context_name
+                kube.api_server, kube.context_name
             ),
-            credential: format!(
-                "the kubeconfig user {:?} of context {:?}",
-                resolved.user_name, resolved.context_name
-            ),
+            credential: kube.credential,
+            transport: Transport::Api {
+                client: kube.client,
+                namespace: namespace.map(str::to_string),
+            },
             default_address: false,
             timeout,
         })
