@@ -9,6 +9,8 @@
 mod common;
 mod nats_support;
 
+use nats_support::ids;
+
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -78,16 +80,6 @@ fn generated(seed: u64, n: usize) -> Vec<String> {
         "2025-06-01T00:00:00Z".parse().unwrap(),
         1_000,
     )
-}
-
-fn ids(events: &[String]) -> HashSet<String> {
-    events
-        .iter()
-        .map(|e| {
-            let v: serde_json::Value = serde_json::from_str(e).unwrap();
-            v["auditID"].as_str().unwrap().to_string()
-        })
-        .collect()
 }
 
 /// Waits until the replica at `url` holds `n` events (generous bound: hang
