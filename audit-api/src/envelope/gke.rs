@@ -22,8 +22,10 @@
 //! | `requestReceivedTimestamp`, `stageTimestamp` | the entry's `timestamp` |
 //! | cluster | `resource.labels.cluster_name` |
 //!
-//! GKE does not carry the user's groups, uid or extra, impersonation, or the
-//! stage: events have no groups; the stage is `ResponseComplete`, or
+//! GKE does not carry the request's query string (a `LogEntry` has the
+//! resource, not the URL: `requestURI` is the path alone, without
+//! `?watch=true`, `?dryRun=All`, `?labelSelector=…`), nor the user's groups,
+//! uid or extra, impersonation, or the stage: events have no groups; the stage is `ResponseComplete`, or
 //! `ResponseStarted` for the first of two entries of one long request
 //! (`operation.first` without `operation.last`); the level is
 //! `RequestResponse`, `Request` or `Metadata` from which objects are present.
@@ -140,6 +142,7 @@ fn to_event(e: &Value, ctx: &Context) -> Result<(Map<String, Value>, Provenance)
         ev.insert("userAgent".into(), json!(ua));
     }
     let resource_name = str_at(p, &["resourceName"]).unwrap_or("");
+    // The path alone: the entry does not carry the query string.
     let (object_ref, uri) = object_ref(resource_name);
     ev.insert("requestURI".into(), json!(uri));
     if let Some(o) = object_ref {
