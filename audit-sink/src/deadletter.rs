@@ -1,7 +1,13 @@
 //! The dead-letter log: every invalid event (and every body that is not an
 //! EventList at all) is kept verbatim with the reason, one JSON object per
 //! line in `<data-dir>/dead-letters.jsonl`. `audit-sink dead-letters` reads it.
+//!
+//! A push service retries a request it got no 2xx for (Firehose with the
+//! same `requestId`, Pub/Sub with the same `messageId`); the dead letters of
+//! such a request carry a [`DeadLetter::key`] naming the request and their
+//! place in it, and the log keeps each key once, across restarts.
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -30,6 +36,11 @@ pub struct DeadLetter {
     /// The bytes as received, base64, when they are not UTF-8.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_base64: Option<String>,
+    /// Names the request that carried it and its place there, the same on
+    /// every retry of that request (`firehose REQUEST-ID #N`); a dead letter
+    /// whose key is already in the log is not written again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl DeadLetter {
@@ -54,6 +65,7 @@ impl DeadLetter {
             source,
             body,
             body_base64,
+            key: None,
         }
     }
 
@@ -73,11 +85,23 @@ impl DeadLetter {
 ///
 /// Entries are buffered until [`DeadLetterLog::sync`]; a write or fsync that
 /// fails (a full disk) cuts the file back to the end of the last synced entry,
-/// so a torn line never glues itself to the next entry.
+/// so a torn line never glues itself to the next entry. An entry whose
+/// [`DeadLetter::key`] is already in the log is skipped.
 pub struct DeadLetterLog {
     file: File,
     buf: Vec<u8>,
     synced_len: u64,
+    /// The keys in the file and in `buf`.
+    keys: HashSet<String>,
+    /// The keys in `buf`, forgotten again when writing it fails.
+    buf_keys: Vec<String>,
+}
+
+/// Only the key of an entry, to read an existing log cheaply.
+#[derive(Deserialize)]
+struct KeyOnly {
+    #[serde(default)]
+    key: Option<String>,
 }
 
 impl DeadLetterLog {
@@ -88,17 +112,38 @@ impl DeadLetterLog {
             .append(true)
             .open(path(data_dir))?;
         let synced_len = file.metadata()?.len();
+        let mut keys = HashSet::new();
+        for line in BufReader::new(File::open(path(data_dir))?).split(b'\n') {
+            if let Ok(KeyOnly { key: Some(k) }) = serde_json::from_slice(&line?) {
+                keys.insert(k);
+            }
+        }
         Ok(DeadLetterLog {
             file,
             buf: Vec::new(),
             synced_len,
+            keys,
+            buf_keys: Vec::new(),
         })
     }
 
-    /// Buffers one entry.
+    /// Buffers one entry, unless its key is already in the log.
     pub fn append(&mut self, d: &DeadLetter) -> io::Result<()> {
-        serde_json::to_writer(&mut self.buf, d)?;
+        if let Some(k) = &d.key
+            && self.keys.contains(k)
+        {
+            return Ok(());
+        }
+        let len = self.buf.len();
+        if let Err(e) = serde_json::to_writer(&mut self.buf, d) {
+            self.buf.truncate(len);
+            return Err(e.into());
+        }
         self.buf.push(b'\n');
+        if let Some(k) = &d.key {
+            self.keys.insert(k.clone());
+            self.buf_keys.push(k.clone());
+        }
         Ok(())
     }
 
@@ -114,6 +159,7 @@ impl DeadLetterLog {
             .and_then(|()| self.file.sync_data());
         let len = self.buf.len() as u64;
         self.buf.clear();
+        let buf_keys = std::mem::take(&mut self.buf_keys);
         match written {
             Ok(()) => {
                 self.synced_len += len;
@@ -121,6 +167,9 @@ impl DeadLetterLog {
             }
             Err(e) => {
                 let _ = self.file.set_len(self.synced_len);
+                for k in buf_keys {
+                    self.keys.remove(&k);
+                }
                 Err(e)
             }
         }
@@ -147,4 +196,48 @@ pub fn read_all(data_dir: &Path) -> io::Result<Vec<DeadLetter>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyed(key: &str) -> DeadLetter {
+        let mut d = DeadLetter::new("event", "malformed: x", None, b"x");
+        d.key = Some(key.into());
+        d
+    }
+
+    #[test]
+    fn a_key_already_in_the_log_is_not_written_again_even_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = DeadLetterLog::open(dir.path()).unwrap();
+        log.append(&keyed("firehose r1 #0")).unwrap();
+        log.append(&keyed("firehose r1 #0")).unwrap();
+        log.append(&DeadLetter::new("body", "not a list", None, b"[]"))
+            .unwrap();
+        log.sync().unwrap();
+        drop(log);
+        let mut log = DeadLetterLog::open(dir.path()).unwrap();
+        log.append(&keyed("firehose r1 #0")).unwrap();
+        log.append(&keyed("firehose r1 #1")).unwrap();
+        // Unkeyed entries are never recognized as repeats.
+        log.append(&DeadLetter::new("body", "not a list", None, b"[]"))
+            .unwrap();
+        log.sync().unwrap();
+        let keys: Vec<Option<String>> = read_all(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|d| d.key)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                Some("firehose r1 #0".to_string()),
+                None,
+                Some("firehose r1 #1".to_string()),
+                None
+            ]
+        );
+    }
 }

@@ -328,3 +328,144 @@ async fn every_envelope_gives_the_same_search_answers_as_the_apiserver_log() {
         }
     }
 }
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/cloud")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn dead_letters(data: &Path) -> Vec<Value> {
+    let out = Command::new(bin())
+        .args(["dead-letters", "-o", "json", "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+async fn post_firehose(
+    c: &reqwest::Client,
+    url: &str,
+    query: &str,
+    key: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let r = c
+        .post(format!("{url}/v1/ingest/firehose{query}"))
+        .header("Content-Type", "application/json")
+        .header("X-Amz-Firehose-Protocol-Version", "1.0")
+        .header(
+            "X-Amz-Firehose-Request-Id",
+            body["requestId"].as_str().unwrap_or("no-id"),
+        )
+        .header("X-Amz-Firehose-Access-Key", key)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+async fn post_pubsub(c: &reqwest::Client, url: &str, token: &str, body: &Value) -> u16 {
+    c.post(format!("{url}/v1/ingest/pubsub"))
+        .bearer_auth(token)
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn pubsub_body(entry: &str, id: &str) -> Value {
+    json!({
+        "message": {
+            "data": base64::engine::general_purpose::STANDARD.encode(entry),
+            "messageId": id,
+            "publishTime": "2024-05-01T10:00:01.5Z"
+        },
+        "subscription": "projects/demo-project/subscriptions/kubext-audit-push"
+    })
+}
+
+/// Firehose and Pub/Sub retry a request they got no 2xx for (or whose answer
+/// was lost) with the same `requestId` / `messageId`: what it held that is not
+/// an event is kept in the dead-letter log once, as its events are stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_push_request_does_not_dead_letter_its_records_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, "push-token-0123\n").unwrap();
+    let data = dir.path().join("data");
+    let mut sink = SinkProc::start(&data, &["--token-file", tokens.to_str().unwrap()]);
+    let c = client();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(gzip_bytes(b));
+    let delivery = json!({
+        "requestId": "5f0c3e2a-8d1b-4c6f-9a7e-2b3c4d5e6f70",
+        "timestamp": 1714557600000i64,
+        "records": [
+            {"data": b64(&fixture("eks/subscription-data-message.json"))},
+            {"data": b64(&fixture("eks/subscription-control-message.json"))},
+            {"data": "not base64 ***"},
+        ]
+    });
+    let gke = String::from_utf8(fixture("gke/storage-sink.json")).unwrap();
+    let not_k8s = gke.lines().nth(3).unwrap();
+    for _ in 0..2 {
+        let (status, answer) = post_firehose(&c, &sink.url, "", "push-token-0123", &delivery).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            post_pubsub(
+                &c,
+                &sink.url,
+                "push-token-0123",
+                &pubsub_body(not_k8s, "77001")
+            )
+            .await,
+            200
+        );
+    }
+    wait_total(&c, &sink.url, "", 3).await;
+    // The first request's dead letters: a message cut at 256 KB, the health
+    // check, the record that is not base64; the non-Kubernetes LogEntry.
+    let letters = dead_letters(&data);
+    assert_eq!(letters.len(), 4, "{letters:#?}");
+
+    // A retry after a restart is recognized too.
+    sink.terminate();
+    let sink = SinkProc::start(&data, &["--token-file", tokens.to_str().unwrap()]);
+    let (status, answer) = post_firehose(&c, &sink.url, "", "push-token-0123", &delivery).await;
+    assert_eq!(status, 200, "{answer}");
+    // A different request with the same records is not a retry.
+    let mut other = delivery.clone();
+    other["requestId"] = json!("9a8b7c6d-0000-4000-8000-000000000001");
+    let (status, answer) = post_firehose(&c, &sink.url, "", "push-token-0123", &other).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        post_pubsub(
+            &c,
+            &sink.url,
+            "push-token-0123",
+            &pubsub_body(not_k8s, "77001")
+        )
+        .await,
+        200
+    );
+    wait_total(&c, &sink.url, "", 3).await;
+    let letters = dead_letters(&data);
+    assert_eq!(letters.len(), 7, "{letters:#?}");
+}

@@ -10,7 +10,8 @@
 //! `{"requestId","timestamp"}` (plus `errorMessage` when not 200), and 200
 //! only once every event is durable. Firehose retries a request with the same
 //! `requestId` until it gets a 200; the events of a retry are deduplicated
-//! like any others. A record that is not a payload, a `CONTROL_MESSAGE` or a
+//! like any others, and its dead letters are recognized (keyed by the
+//! `requestId`) and kept once. A record that is not a payload, a `CONTROL_MESSAGE` or a
 //! message cut at 256 KB goes to the dead-letter log with its reason; the
 //! rest of the request is stored.
 
@@ -218,6 +219,11 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
             ));
         }
     }
+    // A retry of this request (same requestId) yields the same dead letters
+    // in the same order: keyed so, the log keeps each once.
+    for (i, d) in dead.iter_mut().enumerate() {
+        d.key = Some(format!("firehose {request_id} #{i}"));
+    }
     let m = &st.sink.shared.metrics;
     m.events_received
         .fetch_add((accepted.len() + dead.len()) as u64, Relaxed);
@@ -260,12 +266,15 @@ async fn reject(
 ) -> Response {
     st.sink.shared.metrics.reject("bad_body", 1);
     tracing::warn!(source = %source, bytes = body.len(), reason = %reason, "rejected Firehose body kept in the dead-letter log");
-    let d = DeadLetter::new(
+    let mut d = DeadLetter::new(
         "body",
         reason.clone(),
         Some(source),
         &st.sink.shared.redaction.rejected(body),
     );
+    if !request_id.is_empty() {
+        d.key = Some(format!("firehose {request_id} body"));
+    }
     let sink = st.sink.clone();
     let _ = tokio::spawn(async move { sink.ingest(Vec::new(), vec![d]).await }).await;
     answer(StatusCode::BAD_REQUEST, request_id, Some(&reason))

@@ -8,7 +8,8 @@
 //! OIDC token (`Authorization: Bearer JWT`) when `--pubsub-audience` is set:
 //! signature against the issuer's JWKS, issuer, audience, expiry, and
 //! optionally the service account's `email`. Pub/Sub redelivers until it gets
-//! a 2xx; a redelivered message is deduplicated like any event. A message
+//! a 2xx; a redelivered message is deduplicated like any event, and its dead
+//! letters (keyed by the `messageId`) are kept once. A message
 //! that is not a Kubernetes audit entry is acknowledged (200, so it is not
 //! redelivered forever) and kept in the dead-letter log with its reason.
 
@@ -280,6 +281,16 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
                     &redaction.rejected(&d.bytes),
                 ));
             }
+        }
+    }
+    // A redelivery (same messageId) yields the same dead letters: keyed so,
+    // the log keeps each once.
+    if !push.message.message_id.is_empty() {
+        for (i, d) in dead.iter_mut().enumerate() {
+            d.key = Some(format!(
+                "pubsub {} {} #{i}",
+                push.subscription, push.message.message_id
+            ));
         }
     }
     let m = &st.sink.shared.metrics;
