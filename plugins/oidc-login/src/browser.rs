@@ -12,62 +12,11 @@ pub struct BrowserSettings {
     pub command: Option<String>,
 }
 
-/// Splits a command line into words: whitespace separates, single and double
-/// quotes group, a backslash escapes the next character (outside single quotes).
+/// Splits a command line into words the way a POSIX shell does (no
+/// expansions): whitespace separates, single quotes keep everything, and in
+/// double quotes a backslash escapes only `"`, `\`, `$` and a backtick.
 pub fn split_command(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(ch) => word.push(ch),
-                        None => return Err(format!("unterminated ' in {line:?}")),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(ch) => word.push(ch),
-                            None => return Err(format!("trailing backslash in {line:?}")),
-                        },
-                        Some(ch) => word.push(ch),
-                        None => return Err(format!("unterminated \" in {line:?}")),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(ch) => word.push(ch),
-                    None => return Err(format!("trailing backslash in {line:?}")),
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
+    shell_words::split(line).map_err(|e| format!("{e} in {line:?}: close the quote"))
 }
 
 impl BrowserSettings {
@@ -151,6 +100,10 @@ mod tests {
         assert_eq!(
             split_command(r#"open -a "Google Chrome" --args 'x y' a\ b"#).unwrap(),
             ["open", "-a", "Google Chrome", "--args", "x y", "a b"]
+        );
+        assert_eq!(
+            split_command(r#""C:\Program Files\b" "a\"b" 'c\d'"#).unwrap(),
+            [r"C:\Program Files\b", r#"a"b"#, r"c\d"]
         );
         assert_eq!(split_command("  ").unwrap(), Vec::<String>::new());
         assert!(split_command("'open").is_err());

@@ -15,15 +15,14 @@ use crate::settings::Settings;
 /// Flags of `setup` that must not be copied into the kubeconfig.
 const SETUP_ONLY: [&str; 2] = ["-v", "--v"];
 
+/// `arg` as one shell word; a `--flag=value` keeps its `--flag=` bare so the
+/// printed command reads like the flags as typed.
 fn quote(arg: &str) -> String {
-    if !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_=./:@,+%".contains(c))
-    {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', "'\\''"))
+    match arg.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") && shell_words::quote(flag) == flag => {
+            format!("{flag}={}", shell_words::quote(value))
+        }
+        _ => shell_words::quote(arg).into_owned(),
     }
 }
 
@@ -202,5 +201,12 @@ mod tests {
         );
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("--x=https://i"), "--x=https://i");
+        assert_eq!(quote("--x=a=b c"), "--x='a=b c'");
+        assert_eq!(
+            quote(r#"--browser-command="C:\b" 'x'"#),
+            r#"--browser-command='"C:\b" '\''x'\'''"#
+        );
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
     }
 }

@@ -67,3 +67,34 @@ fn authcode_login_in_headless_chromium() {
         stats.routes
     );
 }
+
+/// A browser command is split like a shell splits it: inside double quotes a
+/// backslash stays a backslash unless it escapes `"`, `\`, `$` or a backtick,
+/// so a quoted path with a backslash in a folder name reaches the browser as is.
+#[test]
+fn a_quoted_browser_path_keeps_its_backslashes() {
+    let setup = Setup::new(OidcProvider::builder().http());
+    let folder = setup.provider.scratch_dir().join(r"Program Files\Browsers");
+    std::fs::create_dir(&folder).unwrap();
+    let script = setup
+        .provider
+        .browser_script(r"Program Files\Browsers/browse.sh", &[])
+        .unwrap();
+    assert_eq!(script.parent().unwrap(), folder);
+    let mut args = setup.args();
+    args.extend([
+        "--listen-address=127.0.0.1:0".to_string(),
+        "--authentication-timeout-sec=30".to_string(),
+        format!("--browser-command=\"{}\"", script.display()),
+    ]);
+    let (credential, _) = get_token(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    assert_eq!(claims(&token_of(&credential))["sub"], ALICE.id);
+    assert_eq!(
+        setup
+            .provider
+            .stats()
+            .unwrap()
+            .grants_for("authorization_code"),
+        1
+    );
+}
