@@ -397,39 +397,42 @@ fn remove_if_exists(path: &Path) -> Result<(), CacheError> {
     }
 }
 
-/// Writes `bytes` to a temp file (0600) beside `path`, syncs it, and renames it over `path`.
+/// Writes `bytes` to a temp file (0600) beside `path`, syncs it, renames it
+/// over `path` and syncs the directory. The temp file is named
+/// `.NAME.XXXXXX.tmp`, so [`clean`] removes one a crash left behind; on any
+/// error it is deleted and `path` is untouched.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(fs::Permissions::from_mode(0o600));
     }
-    let result = (|| {
-        let mut file = options.open(&tmp).map_err(io_err("creating", &tmp))?;
-        file.write_all(bytes).map_err(io_err("writing", &tmp))?;
-        file.sync_all().map_err(io_err("syncing", &tmp))?;
-        fs::rename(&tmp, path).map_err(io_err("renaming the new entry to", path))?;
-        // The rename lives in the directory: sync it too, or a crash can
-        // bring the old entry back (with a refresh token already rotated).
-        #[cfg(unix)]
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_err("syncing the directory", dir))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    let mut temp = builder
+        .tempfile_in(dir)
+        .map_err(io_err("creating a temporary file in", dir))?;
+    temp.write_all(bytes)
+        .map_err(io_err("writing", temp.path()))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(io_err("syncing", temp.path()))?;
+    // On failure `persist` hands the temp file back; dropping it deletes it.
+    temp.persist(path)
+        .map_err(|e| io_err("renaming the new entry to", path)(e.error))?;
+    // The rename lives in the directory: sync it too, or a crash can
+    // bring the old entry back (with a refresh token already rotated).
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("syncing the directory", dir))?;
+    Ok(())
 }
 
 /// Takes the lock of the keyring index (`keyring-index.lock`), shared by
@@ -600,6 +603,26 @@ mod tests {
         assert!(matches!(cache.load(&key), Err(CacheError::Corrupt { .. })));
         assert_eq!(cache.load_or_discard(&key).unwrap(), None);
         assert!(!cache.entry_path(&key).exists());
+    }
+
+    #[test]
+    fn a_failed_rename_keeps_the_old_entry_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the entry should go: the rename fails (even as root).
+        let path = dir.path().join("entry");
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("keep"), "old").unwrap();
+        let err = write_atomically(&path, b"new").unwrap_err();
+        assert!(
+            matches!(&err, CacheError::Io { what: "renaming the new entry to", path: p, .. } if *p == path),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(path.join("keep")).unwrap(), "old");
+        let names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["entry"]);
     }
 
     #[test]
