@@ -1,7 +1,17 @@
 //! Opening the login page in a browser: `--browser-command` (with arguments),
-//! else `$BROWSER`, else the platform opener.
+//! else `$BROWSER`, else the desktop's default browser as the `webbrowser`
+//! crate finds it (xdg-open and the desktops' own openers, `x-www-browser`,
+//! WSL's Windows browser, `open` on macOS, the shell on Windows).
 
 use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+/// How long we wait for the default browser opener to say whether it
+/// started a browser. Graphical browsers are started in the background and
+/// answer at once; a text browser runs in the foreground until it quits, so
+/// after this we go on waiting for the redirect while it runs.
+const OPENER_ANSWER: Duration = Duration::from_secs(5);
 
 /// How the browser gets opened.
 #[derive(Debug, Clone, Default)]
@@ -39,7 +49,8 @@ impl BrowserSettings {
         if cfg!(any(target_os = "macos", target_os = "windows")) {
             return true;
         }
-        ["DISPLAY", "WAYLAND_DISPLAY"]
+        // WSL_DISTRO_NAME: under WSL the Windows browser opens.
+        ["DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"]
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()))
     }
@@ -49,44 +60,61 @@ impl BrowserSettings {
         if self.skip {
             return Ok(());
         }
-        let words = match self.command.as_deref().filter(|c| !c.trim().is_empty()) {
-            Some(command) => {
-                split_command(command).map_err(|e| format!("--browser-command: {e}"))?
-            }
-            None => match std::env::var("BROWSER")
-                .ok()
-                .filter(|b| !b.trim().is_empty())
-            {
-                Some(browser) => split_command(&browser).map_err(|e| format!("$BROWSER: {e}"))?,
-                None => platform_opener(),
-            },
-        };
-        let (program, args) = words
-            .split_first()
-            .ok_or_else(|| "--browser-command is empty".to_string())?;
-        let mut child = Command::new(program)
-            .args(args)
-            .arg(url)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start the browser command {program:?}: {e}"))?;
-        // Reap it in the background so it never lingers as a zombie.
-        std::thread::spawn(move || {
-            let _ = child.wait();
-        });
-        Ok(())
+        if let Some(command) = self.command.as_deref().filter(|c| !c.trim().is_empty()) {
+            let words = split_command(command).map_err(|e| format!("--browser-command: {e}"))?;
+            return spawn(&words, url);
+        }
+        // `$BROWSER` is read like --browser-command (shell quoting, the URL
+        // appended), not as webbrowser's `:`-separated list.
+        if let Some(browser) = std::env::var("BROWSER")
+            .ok()
+            .filter(|b| !b.trim().is_empty())
+        {
+            let words = split_command(&browser).map_err(|e| format!("$BROWSER: {e}"))?;
+            return spawn(&words, url);
+        }
+        default_browser(url)
     }
 }
 
-fn platform_opener() -> Vec<String> {
-    if cfg!(target_os = "macos") {
-        vec!["open".into()]
-    } else if cfg!(target_os = "windows") {
-        vec!["rundll32".into(), "url.dll,FileProtocolHandler".into()]
-    } else {
-        vec!["xdg-open".into()]
+/// Starts `words` with `url` as the last argument, detached from our stdio
+/// (stdout carries the credential to kubectl).
+fn spawn(words: &[String], url: &str) -> Result<(), String> {
+    let (program, args) = words
+        .split_first()
+        .ok_or_else(|| "--browser-command is empty".to_string())?;
+    let mut child = Command::new(program)
+        .args(args)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the browser command {program:?}: {e}"))?;
+    // Reap it in the background so it never lingers as a zombie.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(())
+}
+
+/// Opens `url` in the default browser. Only http(s) URLs are opened (the
+/// crate's `hardened` feature): a provider cannot make us run a local file
+/// or a custom URL scheme handler.
+fn default_browser(url: &str) -> Result<(), String> {
+    let (answer, answered) = mpsc::channel();
+    let target = url.to_string();
+    std::thread::spawn(move || {
+        let _ = answer.send(webbrowser::open(&target));
+    });
+    match answered.recv_timeout(OPENER_ANSWER) {
+        Ok(Ok(())) | Err(RecvTimeoutError::Timeout) => Ok(()),
+        Ok(Err(e)) => Err(format!(
+            "cannot open the default browser ({e}); pass --browser-command or set $BROWSER"
+        )),
+        Err(RecvTimeoutError::Disconnected) => {
+            Err("the default browser opener stopped without an answer".to_string())
+        }
     }
 }
 

@@ -98,3 +98,45 @@ fn a_quoted_browser_path_keeps_its_backslashes() {
         1
     );
 }
+
+/// Without `--browser-command` or `$BROWSER`, the desktop's opener is found
+/// the way other desktop programs find it: here the only one on `PATH` is a
+/// Debian-style `x-www-browser` (no `xdg-open`), which must still be used.
+#[test]
+fn the_default_browser_is_found_without_xdg_open() {
+    let setup = Setup::new(OidcProvider::builder().http());
+    let browse = setup.provider.browser_script("browse.sh", &[]).unwrap();
+    let bin = setup.provider.scratch_dir().join("desktop-bin");
+    std::fs::create_dir(&bin).unwrap();
+    let opened = setup.provider.scratch_dir().join("opened-by-x-www-browser");
+    // The plugin sees only this folder on PATH; the browser gets the real one back.
+    write_executable(
+        &bin.join("x-www-browser"),
+        &format!(
+            "#!/bin/sh\necho \"$1\" > '{}'\nPATH='{}' exec '{}' \"$@\"\n",
+            opened.display(),
+            std::env::var("PATH").unwrap(),
+            browse.display()
+        ),
+    );
+    let mut args = setup.args();
+    args.extend([
+        "--listen-address=127.0.0.1:0".to_string(),
+        "--authentication-timeout-sec=30".to_string(),
+    ]);
+    let out = plugin(&args, EXEC_INFO_V1_NONINTERACTIVE)
+        .env("PATH", &bin)
+        .env("DISPLAY", ":0")
+        .env_remove("XDG_CURRENT_DESKTOP")
+        .env_remove("DESKTOP_SESSION")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let credential: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(claims(&token_of(&credential))["sub"], ALICE.id);
+    let url = std::fs::read_to_string(&opened).unwrap();
+    assert!(
+        url.starts_with(&format!("{}/auth?", setup.provider.issuer())),
+        "{url}"
+    );
+}
