@@ -26,6 +26,17 @@ fn quote(arg: &str) -> String {
     }
 }
 
+/// `arg` as kubectl's `--exec-arg` reads it: that flag takes comma-separated
+/// values (a CSV record), so an argument with a comma, a double quote or a
+/// line break becomes one quoted CSV field.
+fn exec_arg_value(arg: &str) -> String {
+    if arg.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", arg.replace('"', "\"\""))
+    } else {
+        arg.to_string()
+    }
+}
+
 /// The get-token flags for the kubeconfig: the setup flags as given.
 fn exec_flags(raw: &[String]) -> Vec<String> {
     let mut out = Vec::new();
@@ -160,7 +171,7 @@ pub fn run(args: &SetupArgs, raw: &[String]) -> anyhow::Result<()> {
     writeln!(out, "  --exec-arg=oidc-login \\")?;
     write!(out, "  --exec-arg=get-token")?;
     for flag in exec_flags(raw) {
-        write!(out, " \\\n  --exec-arg={}", quote(&flag))?;
+        write!(out, " \\\n  --exec-arg={}", quote(&exec_arg_value(&flag)))?;
     }
     writeln!(out, "\n```\n")?;
     writeln!(
@@ -208,5 +219,8 @@ mod tests {
         );
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
+        assert_eq!(exec_arg_value("--x=a"), "--x=a");
+        assert_eq!(exec_arg_value("--x=a,b"), r#""--x=a,b""#);
+        assert_eq!(exec_arg_value(r#"--x="a" b"#), r#""--x=""a"" b""#);
     }
 }

@@ -140,3 +140,54 @@ fn the_default_browser_is_found_without_xdg_open() {
         "{url}"
     );
 }
+
+/// `setup` prints a `kubectl config set-credentials` command; pasted into a
+/// shell it must give kubectl back the flags exactly as typed, here a
+/// `--browser-command` with spaces, backslashes and both kinds of quotes, and
+/// a comma (kubectl reads each `--exec-arg` as comma-separated values).
+#[test]
+fn setup_prints_flags_a_shell_hands_back_unchanged() {
+    let setup = Setup::new(OidcProvider::builder().http());
+    let browser_command = r#"open -a "C:\Program Files\it's" --args 'x y' a\ b $HOME"#;
+    let mut flags = vec![
+        format!("--oidc-issuer-url={}", setup.provider.issuer()),
+        format!("--oidc-client-id={}", setup.provider.public_client_id()),
+        "--oidc-auth-request-extra-params=prompt=consent".to_string(),
+        "--oidc-extra-scope=email,groups".to_string(),
+        format!("--browser-command={browser_command}"),
+    ];
+    let mut args = vec!["setup".to_string()];
+    args.extend(flags.iter().cloned());
+    args.extend([
+        "--username=alice".into(),
+        "--password=alice-password".into(),
+    ]);
+    flags.extend([
+        "--username=alice".into(),
+        "--password=alice-password".into(),
+    ]);
+    let out = plugin(&args, EXEC_INFO_V1_NONINTERACTIVE).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let start = text
+        .find("kubectl config set-credentials oidc")
+        .unwrap_or_else(|| panic!("no set-credentials command in:\n{text}"));
+    let script = &text[start..start + text[start..].find("```").unwrap()];
+
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("config");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", home.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{script}");
+    let config: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&kubeconfig).unwrap()).unwrap();
+    let exec = &config["users"][0]["user"]["exec"];
+    let mut expected = vec!["oidc-login".to_string(), "get-token".to_string()];
+    expected.extend(flags);
+    assert_eq!(exec["args"], serde_json::json!(expected), "{script}");
+}
