@@ -10,10 +10,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::cli::PkceMethod;
-use crate::loopback::Loopback;
-use crate::provider::{Provider, ProviderError, TokenResponse};
-use crate::settings::{Grant, Settings};
+use crate::adapters::loopback::Loopback;
+use crate::adapters::provider::{Provider, ProviderError, TokenResponse};
+use crate::settings::{Grant, Pkce as PkceChoice, Settings};
 
 /// What a login or refresh gives. Its `Debug` shows no token.
 #[derive(Clone)]
@@ -63,9 +62,9 @@ struct Pkce {
 
 fn pkce(settings: &Settings, provider: &Provider) -> Option<Pkce> {
     let use_it = match settings.pkce {
-        PkceMethod::No => false,
-        PkceMethod::S256 => true,
-        PkceMethod::Auto => provider.supports_s256(),
+        PkceChoice::Never => false,
+        PkceChoice::S256 => true,
+        PkceChoice::WhenAdvertised => provider.supports_s256(),
     };
     use_it.then(|| {
         let verifier = random_b64(32);
@@ -575,7 +574,7 @@ async fn finish(
             .map(str::to_string)
             .ok_or_else(|| anyhow!("the provider's token response has no access_token"))?;
         // Audiences of access tokens differ by design (e.g. `audience=` extra params).
-        if crate::jwt::decode_claims(&access_token).is_ok() {
+        if crate::adapters::jwt::decode_claims(&access_token).is_ok() {
             provider
                 .verify(&access_token, None, None, "access token")
                 .await?;

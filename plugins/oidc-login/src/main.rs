@@ -8,21 +8,18 @@
 //! flows when needed. `setup`, `whoami`, `clean` and `logout` are for people.
 //!
 //! Exit codes: 0 success, 1 error, 2 usage error.
+//!
+//! Layout, with dependencies pointing one way: `commands` (one use case per
+//! subcommand) use `flow` (the login grants), `settings` and `adapters`;
+//! `settings` turns the `cli` flags into the resolved configuration; the
+//! `adapters` (provider, JWT, cache, loopback, browser, ExecCredential) see
+//! neither the command line nor the commands.
 
-mod browser;
-mod cache;
+mod adapters;
 mod cli;
-mod current_context;
-mod exec_credential;
+mod commands;
 mod flow;
-mod get_token;
-mod jwt;
-mod logout;
-mod loopback;
-mod provider;
 mod settings;
-mod setup;
-mod whoami;
 
 use std::process::ExitCode;
 
@@ -63,17 +60,17 @@ fn main() -> ExitCode {
             println!("kubectl-oidc_login version v{}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Command::GetToken(args) => get_token::run(args),
+        Command::GetToken(args) => commands::get_token::run(args),
         Command::Setup(args) => {
             let raw: Vec<String> = std::env::args()
                 .skip_while(|a| a != "setup")
                 .skip(1)
                 .collect();
-            setup::run(args, &raw)
+            commands::setup::run(args, &raw)
         }
-        Command::Whoami(args) => whoami::run(args),
-        Command::Clean(args) => logout::clean(args),
-        Command::Logout(args) => logout::logout(args),
+        Command::Whoami(args) => commands::whoami::run(args),
+        Command::Clean(args) => commands::clean::run(args),
+        Command::Logout(args) => commands::logout::run(args),
         Command::Completion(args) => Ok(kubectl_kit::completion::print(
             Cli::command(),
             "kubectl-oidc_login",

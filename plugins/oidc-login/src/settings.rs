@@ -1,15 +1,16 @@
 //! The command line turned into validated login settings, and the cache key
-//! they imply.
+//! they imply. This is the configuration the flows and adapters see: no clap
+//! type goes past this module.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use kubectl_kit::KitError;
 
-use crate::browser::BrowserSettings;
-use crate::cache::{CacheKey, KeyFields};
-use crate::cli::{self, GrantType, LoginArgs, PkceMethod, ProviderArgs};
-use crate::provider::HttpSettings;
+use crate::adapters::browser::BrowserSettings;
+use crate::adapters::cache::{CacheKey, CacheStorage, KeyFields, TokenCache};
+use crate::adapters::provider::HttpSettings;
+use crate::cli::{self, CacheArgs, GrantType, LoginArgs, PkceMethod, ProviderArgs};
 
 /// The grant actually used (`auto` resolved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,17 @@ impl Grant {
     }
 }
 
+/// Whether to send a PKCE code challenge (`--oidc-pkce-method`, `--oidc-use-pkce`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pkce {
+    /// S256 when the provider advertises it.
+    WhenAdvertised,
+    /// Never.
+    Never,
+    /// Always S256.
+    S256,
+}
+
 /// Everything a login needs. Its `Debug` shows neither the client secret
 /// nor the password.
 #[derive(Clone)]
@@ -59,7 +71,7 @@ pub struct Settings {
     /// `--oidc-redirect-url`.
     pub redirect_url: Option<String>,
     /// PKCE choice.
-    pub pkce: PkceMethod,
+    pub pkce: Pkce,
     /// TLS trust and headers.
     pub http: HttpSettings,
     /// The grant.
@@ -239,10 +251,11 @@ impl Settings {
             scopes,
             use_access_token: provider.use_access_token,
             redirect_url: provider.redirect_url.clone().filter(|s| !s.is_empty()),
-            pkce: if provider.use_pkce {
-                PkceMethod::S256
-            } else {
-                provider.pkce_method
+            pkce: match provider.pkce_method {
+                _ if provider.use_pkce => Pkce::S256,
+                PkceMethod::Auto => Pkce::WhenAdvertised,
+                PkceMethod::No => Pkce::Never,
+                PkceMethod::S256 => Pkce::S256,
             },
             http: HttpSettings {
                 ca_files: provider
@@ -317,6 +330,16 @@ impl Settings {
                 .collect(),
         })
     }
+}
+
+/// The token cache `--token-cache-dir` and `--token-cache-storage` name.
+pub fn token_cache(args: &CacheArgs) -> TokenCache {
+    let storage = match args.token_cache_storage {
+        cli::CacheStorage::Disk => CacheStorage::Disk,
+        cli::CacheStorage::Keyring => CacheStorage::Keyring,
+        cli::CacheStorage::None => CacheStorage::None,
+    };
+    TokenCache::new(cli::cache_dir(args.token_cache_dir.as_deref()), storage)
 }
 
 #[cfg(test)]

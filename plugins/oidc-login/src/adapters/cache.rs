@@ -16,7 +16,16 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::cli::CacheStorage;
+/// Where entries are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStorage {
+    /// Files in the cache directory.
+    Disk,
+    /// The OS keyring (Secret Service on Linux); falls back to disk when there is none.
+    Keyring,
+    /// No cache: every load misses, every save is dropped.
+    None,
+}
 
 /// Keyring service name of our entries.
 pub const KEYRING_SERVICE: &str = "kubectl-oidc-login";
@@ -129,7 +138,7 @@ impl std::fmt::Debug for Entry {
 impl Entry {
     /// The token's expiry: its `exp` claim, else the stored expiry.
     pub fn expiry(&self) -> Option<i64> {
-        crate::jwt::decode_claims(&self.id_token)
+        crate::adapters::jwt::decode_claims(&self.id_token)
             .ok()
             .and_then(|c| c.exp)
             .or(self.expires_at)

@@ -4,12 +4,10 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use anyhow::Context as _;
-
+use crate::adapters::exec_credential::ExecInfo;
 use crate::cli::SetupArgs;
-use crate::exec_credential::ExecInfo;
+use crate::commands::with_provider;
 use crate::flow::{self, Terminal};
-use crate::provider::{self, Provider};
 use crate::settings::Settings;
 
 /// Flags of `setup` that must not be copied into the kubeconfig.
@@ -75,36 +73,21 @@ fn exec_flags(raw: &[String]) -> Vec<String> {
 pub fn run(args: &SetupArgs, raw: &[String]) -> anyhow::Result<()> {
     let settings = Settings::from_args(&args.provider, &args.login)?;
     let info = ExecInfo::from_env().map_err(anyhow::Error::msg)?;
-    kubectl_kit::install_crypto_provider();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     eprintln!("Authentication in progress...");
-    let tokens = runtime.block_on(async {
-        let http = provider::http_client(&settings.http)?;
-        let provider = Provider::discover(
-            http,
-            &settings.issuer,
-            &settings.client_id,
-            settings.client_secret.as_deref(),
-        )
-        .await?;
+    let tokens = with_provider(&settings, async |provider| {
         flow::login(
             &settings,
-            &provider,
+            provider,
             Terminal {
                 may_prompt: info.may_prompt(),
                 browser_without_terminal: true,
             },
         )
         .await
-    });
-    runtime.shutdown_background();
-    let tokens = tokens?;
-    let claims = crate::jwt::decode_claims(&tokens.token).unwrap_or_default();
+    })?;
+    let claims = crate::adapters::jwt::decode_claims(&tokens.token).unwrap_or_default();
     let claims_json =
-        crate::jwt::decode_claims_json(&tokens.token).unwrap_or(serde_json::Value::Null);
+        crate::adapters::jwt::decode_claims_json(&tokens.token).unwrap_or(serde_json::Value::Null);
 
     let username_claim = if claims.email.is_some() {
         "email"

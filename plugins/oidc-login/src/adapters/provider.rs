@@ -20,7 +20,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::jwt::{self, Expectations, Jwks};
+use crate::adapters::jwt::{self, Expectations, Jwks};
 
 /// Allowed clock difference with the provider when checking `exp`/`iat`.
 pub const CLOCK_SKEW_SECS: i64 = 60;

@@ -4,11 +4,9 @@ use anyhow::anyhow;
 use kubectl_kit::OutputFormat;
 use serde::Serialize;
 
-use crate::cache::TokenCache;
-use crate::cli::{self, WhoamiArgs};
-use crate::current_context;
-use crate::get_token::{format_time, now};
-use crate::settings::Settings;
+use crate::cli::{CacheStorage, WhoamiArgs};
+use crate::commands::{current_context, format_time, now};
+use crate::settings::{self, Settings};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,10 +35,7 @@ pub fn run(args: &WhoamiArgs) -> anyhow::Result<()> {
     ])?;
     let login = current_context::resolve(&args.kube)?;
     let settings = Settings::from_args(&login.args.provider, &login.args.login)?;
-    let cache = TokenCache::new(
-        cli::cache_dir(login.args.cache.token_cache_dir.as_deref()),
-        login.args.cache.token_cache_storage,
-    );
+    let cache = settings::token_cache(&login.args.cache);
     let key = settings.cache_key();
     let entry = cache.load(&key)?.ok_or_else(|| {
         anyhow!(
@@ -51,9 +46,9 @@ pub fn run(args: &WhoamiArgs) -> anyhow::Result<()> {
             cache.dir().display()
         )
     })?;
-    let claims = crate::jwt::decode_claims(&entry.id_token).unwrap_or_default();
-    let all_claims =
-        crate::jwt::decode_claims_json(&entry.id_token).unwrap_or(serde_json::Value::Null);
+    let claims = crate::adapters::jwt::decode_claims(&entry.id_token).unwrap_or_default();
+    let all_claims = crate::adapters::jwt::decode_claims_json(&entry.id_token)
+        .unwrap_or(serde_json::Value::Null);
     let exp = entry.expiry();
     let now = now();
     let identity = Identity {
@@ -68,7 +63,7 @@ pub fn run(args: &WhoamiArgs) -> anyhow::Result<()> {
         expires_in_seconds: exp.map(|e| e.saturating_sub(now)),
         expired: exp.is_some_and(|e| e <= now),
         cache: match login.args.cache.token_cache_storage {
-            cli::CacheStorage::Keyring => "keyring".to_string(),
+            CacheStorage::Keyring => "keyring".to_string(),
             _ => cache.entry_path(&key).display().to_string(),
         },
         claims: all_claims,

@@ -10,28 +10,18 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use anyhow::Context as _;
-
-use crate::cache::{Entry, TokenCache};
-use crate::cli::{self, GetTokenArgs};
-use crate::exec_credential::{self, ExecInfo};
+use crate::adapters::cache::Entry;
+use crate::adapters::exec_credential::{self, ExecInfo};
+use crate::cli::GetTokenArgs;
+use crate::commands::{format_time, now, with_provider};
 use crate::flow::{self, Terminal};
-use crate::provider::{self, Provider};
-use crate::settings::Settings;
-
-/// Unix seconds now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+use crate::settings::{self, Settings};
 
 /// The expiry of an entry if it is still good for `margin`. Tokens that live
 /// shorter than twice the margin are refreshed at half their life instead, so
 /// a short-lived token is still served from the cache.
 pub fn fresh_until(entry: &Entry, now: i64, margin: Duration) -> Option<i64> {
-    let claims = crate::jwt::decode_claims(&entry.id_token).ok();
+    let claims = crate::adapters::jwt::decode_claims(&entry.id_token).ok();
     let exp = claims.as_ref().and_then(|c| c.exp).or(entry.expires_at)?;
     let mut margin = margin.as_secs() as i64;
     if let Some(iat) = claims.as_ref().and_then(|c| c.iat)
@@ -55,10 +45,7 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
     let info =
         ExecInfo::from_env().map_err(|e| anyhow::Error::new(kubectl_kit::KitError::usage(e)))?;
     let settings = Settings::from_args(&args.provider, &args.login)?;
-    let cache = TokenCache::new(
-        cli::cache_dir(args.cache.token_cache_dir.as_deref()),
-        args.cache.token_cache_storage,
-    );
+    let cache = settings::token_cache(&args.cache);
     let key = settings.cache_key();
     let margin = args.token_refresh_margin;
     let verbose = args.verbosity > 0;
@@ -101,11 +88,6 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
         return print_credential(&info, entry);
     }
 
-    kubectl_kit::install_crypto_provider();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     let terminal = Terminal {
         may_prompt: info.may_prompt(),
         browser_without_terminal: !args.no_browser_when_non_interactive,
@@ -118,17 +100,9 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
         // Nothing to refresh with: fail before any network if no login can happen here.
         flow::ensure_login_possible(&settings, terminal)?;
     }
-    let tokens = runtime.block_on(async {
-        let http = provider::http_client(&settings.http)?;
-        let provider = Provider::discover(
-            http,
-            &settings.issuer,
-            &settings.client_id,
-            settings.client_secret.as_deref(),
-        )
-        .await?;
+    let tokens = with_provider(&settings, async |provider| {
         if let Some(refresh_token) = cached.as_ref().and_then(|e| e.refresh_token.as_deref()) {
-            match flow::refresh(&settings, &provider, refresh_token).await {
+            match flow::refresh(&settings, provider, refresh_token).await {
                 Ok(tokens) => {
                     if verbose {
                         eprintln!("Refreshed the token");
@@ -138,10 +112,8 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
                 Err(e) => eprintln!("Could not refresh the token ({e:#}); logging in again"),
             }
         }
-        flow::login(&settings, &provider, terminal).await
-    });
-    runtime.shutdown_background();
-    let tokens = tokens?;
+        flow::login(&settings, provider, terminal).await
+    })?;
     let entry = Entry {
         id_token: tokens.token,
         refresh_token: tokens.refresh_token,
@@ -165,13 +137,6 @@ pub fn run(args: &GetTokenArgs) -> anyhow::Result<()> {
         return Err(anyhow::Error::new(e).context("saving the token cache"));
     }
     print_credential(&info, &entry)
-}
-
-/// `2026-01-02T03:04:05Z`.
-pub fn format_time(secs: i64) -> String {
-    jiff::Timestamp::from_second(secs)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|_| secs.to_string())
 }
 
 #[cfg(test)]
