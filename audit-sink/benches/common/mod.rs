@@ -66,8 +66,16 @@ pub struct SinkProcess {
 
 impl SinkProcess {
     /// Starts the sink on a free loopback port over `data_dir` with `extra` flags.
+    ///
+    /// `AUDIT_SINK_BIN` names another `audit-sink` binary to measure (a copy
+    /// built from an earlier commit, for a before/after ratio in one run);
+    /// by default the one cargo built beside the bench.
     pub fn start(data_dir: &Path, extra: &[String]) -> SinkProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_audit-sink"))
+        let bin = std::env::var_os("AUDIT_SINK_BIN").map_or_else(
+            || PathBuf::from(env!("CARGO_BIN_EXE_audit-sink")),
+            PathBuf::from,
+        );
+        let mut child = Command::new(bin)
             .arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
