@@ -30,8 +30,6 @@ pub mod pipeline;
 pub mod query;
 pub mod redaction;
 #[cfg(feature = "server")]
-pub mod search_stream;
-#[cfg(feature = "server")]
 pub mod server;
 pub mod testgen;
 pub mod wal;

@@ -26,7 +26,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use super::{AppState, INGEST_DEADLINE, accept_cloud_events, bearer, peer_of};
+use super::caller::{bearer, peer_of};
+use super::ingest::accept_cloud_events;
+use super::{AppState, INGEST_DEADLINE};
 use crate::deadletter::DeadLetter;
 use crate::pipeline::IngestError;
 

@@ -26,10 +26,10 @@ use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
 use openidconnect::{ClientId, IssuerUrl, Nonce};
 use serde::Deserialize;
 
-use super::{
-    AppState, INGEST_DEADLINE, accept_cloud_events, bearer, error, ingest_error, peer_of,
-    unauthorized,
-};
+use super::caller::{bearer, peer_of};
+use super::ingest::accept_cloud_events;
+use super::reply::{error, ingest_error, unauthorized};
+use super::{AppState, INGEST_DEADLINE};
 use crate::deadletter::DeadLetter;
 use audit_api::api::ErrorBody;
 

@@ -1,0 +1,76 @@
+//! `GET /v1/stats`: counts of matching events, by a field's values and over
+//! time buckets.
+
+use audit_api::api::{ErrorBody, StatsParams};
+use audit_api::fields::Field;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::read::{authorized, from_index, parse_q, parse_range};
+use super::reply::error;
+
+/// `GET /v1/stats`.
+pub(super) async fn stats(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    ext: http::Extensions,
+    params: Result<Query<StatsParams>, QueryRejection>,
+) -> Response {
+    let p = match authorized(&st, &headers, &ext, params) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let query = match parse_q(p.q.as_deref()) {
+        Ok(q) => q,
+        Err(r) => return r,
+    };
+    let (since, until) = match parse_range(p.since.as_deref(), p.until.as_deref()) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let by = match p.by.as_deref().filter(|b| !b.is_empty()) {
+        None => None,
+        Some(b) => match Field::from_name(b) {
+            Some(f) => Some(f),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    ErrorBody::new(
+                        "bad_request",
+                        format!(
+                            "by: unknown field `{b}`; use one of {}",
+                            audit_api::fields::field_names().join(", ")
+                        ),
+                    ),
+                );
+            }
+        },
+    };
+    let interval = match p.interval.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match audit_api::time::parse_duration(s) {
+            Ok(d) if d.as_secs() > 0 => Some(d.as_micros() as i64),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    ErrorBody::new(
+                        "bad_request",
+                        format!("interval: invalid duration {s:?} (e.g. 5m, 1h, 1d)"),
+                    ),
+                );
+            }
+        },
+    };
+    let top = p.top.unwrap_or(10).clamp(1, 10_000);
+    let found = from_index(&st.sink.shared, move |s| {
+        s.parts.stats(&query, since, until, by, top, interval)
+    })
+    .await;
+    match found {
+        Ok(s) => axum::Json(s).into_response(),
+        Err(r) => r,
+    }
+}
