@@ -11,7 +11,8 @@
 //! - [`OutputFlags`] and [`output`] print tables, JSON and YAML;
 //! - [`KitError`] and [`api_error`] turn failures into messages that say what to do;
 //! - [`run`] and [`run_sync`] are what a plugin's `main` calls: they map errors to
-//!   the documented exit codes and treat a closed stdout pipe as success.
+//!   the documented exit codes and treat a closed stdout pipe as success;
+//! - [`owner_only::restrict_to_owner`] keeps credential files private on every OS.
 //!
 //! Exit codes: `0` success, `1` error, `2` usage error.
 
@@ -20,6 +21,7 @@ mod error;
 mod flags;
 mod kubeconfig;
 pub mod output;
+pub mod owner_only;
 mod run;
 
 pub use error::{EXIT_ERROR, EXIT_OK, EXIT_USAGE, KitError, api_error};

@@ -27,6 +27,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<PathBuf> {
         .suffix(".tmp")
         .permissions(private_permissions())
         .tempfile_in(&dir)?;
+    kubectl_kit::owner_only::restrict_to_owner(temp.path())?;
     temp.write_all(contents)?;
     temp.as_file().sync_all()?;
     // On failure `persist` hands the temporary file back; dropping it deletes it.
@@ -88,6 +89,7 @@ pub fn backup(path: &Path, now: jiff::Timestamp) -> io::Result<PathBuf> {
         }
         match options.open(&candidate) {
             Ok(mut file) => {
+                kubectl_kit::owner_only::restrict_to_owner(&candidate)?;
                 file.write_all(&contents)?;
                 file.sync_all()?;
                 return Ok(candidate);

@@ -427,6 +427,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     let mut temp = builder
         .tempfile_in(dir)
         .map_err(io_err("creating a temporary file in", dir))?;
+    kubectl_kit::owner_only::restrict_to_owner(temp.path())
+        .map_err(io_err("restricting access to", temp.path()))?;
     temp.write_all(bytes)
         .map_err(io_err("writing", temp.path()))?;
     temp.as_file()
