@@ -20,7 +20,7 @@ use kubectl_kit::{KitError, OutputFormat};
 use serde::Serialize;
 
 use crate::cli::{Cli, ImportArgs};
-use crate::sink::Sink;
+use crate::client::Sink;
 
 /// What an import did.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]

@@ -10,19 +10,16 @@
 //! `audit-api` before any request. Exit codes: 0 success, 1 error, 2 usage.
 
 mod cli;
+mod client;
 mod completion;
 mod export;
 mod filters;
 mod import;
-#[cfg(feature = "index")]
-mod index;
 mod merge;
 mod rbac;
 mod render;
 mod resources;
 mod search;
-mod sink;
-mod sse;
 mod stats;
 mod who;
 

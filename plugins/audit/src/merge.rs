@@ -33,7 +33,7 @@ use kubectl_kit::KitError;
 use serde_json::value::RawValue;
 
 use crate::cli::{ClusterFlags, SinkFlags};
-use crate::sink::{EventStream, Sink, SinkError};
+use crate::client::{EventStream, Sink, SinkError};
 
 /// The most groups a sink returns for `stats` (it clamps `top` there): asking
 /// each sink for that many lets the sums be exact unless one of them holds more.

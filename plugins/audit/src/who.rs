@@ -7,11 +7,11 @@ use jiff::Timestamp;
 use kubectl_kit::{KitError, OutputFormat};
 
 use crate::cli::{Cli, WhoArgs};
+use crate::client::kube_flags;
 use crate::filters::{self, term};
 use crate::merge::Sinks;
 use crate::render::{self, Record};
 use crate::resources;
-use crate::sink::kube_flags;
 
 /// `kubectl audit who`.
 pub async fn who(cli: &Cli, args: &WhoArgs) -> anyhow::Result<()> {

@@ -18,9 +18,9 @@ use kubectl_kit::k8s_openapi::api::rbac::v1::Subject as RbacSubject;
 use kubectl_kit::{KitError, OutputFormat};
 
 use crate::cli::{Cli, RbacArgs};
+use crate::client::kube_flags;
 use crate::filters::{self, Selection};
 use crate::merge::Sinks;
-use crate::sink::kube_flags;
 use observed::Observed;
 
 /// Prefix of the generated objects' default name.

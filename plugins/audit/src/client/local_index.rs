@@ -13,14 +13,14 @@ use kubectl_kit::KitError;
 use serde_json::value::RawValue;
 
 /// An index directory opened read-only.
-pub struct IndexSink {
+pub struct LocalIndex {
     partitions: Partitions,
     dir: PathBuf,
 }
 
-impl IndexSink {
+impl LocalIndex {
     /// Opens `dir`: a sink data directory (with `index/` inside) or the index directory itself.
-    pub fn open(dir: &Path) -> anyhow::Result<IndexSink> {
+    pub fn open(dir: &Path) -> anyhow::Result<LocalIndex> {
         let index_dir = if dir.join("index").is_dir() {
             dir.join("index")
         } else {
@@ -46,7 +46,7 @@ impl IndexSink {
                 index_dir.display()
             );
         }
-        Ok(IndexSink {
+        Ok(LocalIndex {
             partitions,
             dir: index_dir,
         })
