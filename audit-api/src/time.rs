@@ -1,6 +1,6 @@
 //! Time helpers: `--since 1h`, `since=2024-05-01T10:00:00Z`, `--retention 30d`.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
 
 /// A time or duration that did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -12,45 +12,63 @@ pub struct TimeError {
     pub input: String,
 }
 
-/// Parses a duration made of `<number><unit>` parts, units `s`, `m`, `h`,
-/// `d` (24 h), `w` (7 d): `90s`, `30m`, `1h30m`, `2d`.
-pub fn parse_duration(input: &str) -> Result<SignedDuration, TimeError> {
-    let err = || TimeError {
+/// A duration that did not parse, with what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid duration {input:?}: {reason}; write a number with a unit such as 500ms, 90s, 30m, 1h30m, 2d (24 h) or 1w"
+)]
+pub struct DurationError {
+    /// The text that failed.
+    pub input: String,
+    /// What was wrong with it.
+    pub reason: String,
+}
+
+/// Parses a duration: numbers with units, `ms`, `s`, `m`, `h`, `d` (24 h),
+/// `w` (7 × 24 h), combinable (`1h30m`, `1d 12h`) and fractional in the
+/// smallest unit (`1.5h`), with jiff's friendly format (which also reads
+/// Go's `1h30m0s` and ISO 8601's `PT1H`). Negative durations, calendar units
+/// (months, years: their length varies) and values too large for jiff are
+/// errors, never a panic or a wrap-around. A bare number has no unit and is
+/// refused here; [`parse_flag_duration`] reads it as seconds.
+pub fn parse_duration(input: &str) -> Result<SignedDuration, DurationError> {
+    let err = |reason: &str| DurationError {
         input: input.to_string(),
+        reason: reason.to_string(),
     };
     let s = input.trim();
     if s.is_empty() {
-        return Err(err());
+        return Err(err("it is empty"));
     }
-    let mut total: i64 = 0;
-    let mut digits = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
+    let span: Span = s.parse().map_err(|e: jiff::Error| {
+        if s.bytes().all(|b| b.is_ascii_digit()) {
+            err("a number needs a unit")
+        } else {
+            err(&e.to_string())
         }
-        let unit: i64 = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(err()),
-        };
-        if digits.is_empty() {
-            return Err(err());
-        }
-        let n: i64 = digits.parse().map_err(|_| err())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(err)?;
-        digits.clear();
+    })?;
+    if span.is_negative() {
+        return Err(err("it is negative"));
     }
-    if !digits.is_empty() {
-        return Err(err());
+    span.to_duration(SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| err("months and years have no fixed length, use days or weeks"))
+}
+
+/// Parses a command-line duration flag, kubectl style: a bare number is
+/// seconds (`0`, `15`), anything else is read by [`parse_duration`]. Every
+/// duration flag of every binary goes through here.
+pub fn parse_flag_duration(input: &str) -> Result<std::time::Duration, DurationError> {
+    let s = input.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s
+            .parse::<u64>()
+            .map(std::time::Duration::from_secs)
+            .map_err(|_| DurationError {
+                input: input.to_string(),
+                reason: "the number is too large".into(),
+            });
     }
-    Ok(SignedDuration::from_secs(total))
+    parse_duration(s).map(SignedDuration::unsigned_abs)
 }
 
 /// Parses an instant: RFC 3339 (`2024-05-01T10:00:00Z`, offsets allowed),
@@ -63,7 +81,9 @@ pub fn parse_time(input: &str, now: Timestamp) -> Result<Timestamp, TimeError> {
     if let Ok(t) = s.parse::<Timestamp>() {
         return Ok(t);
     }
-    let d = parse_duration(s)?;
+    let d = parse_duration(s).map_err(|_| TimeError {
+        input: input.to_string(),
+    })?;
     now.checked_sub(d).map_err(|_| TimeError {
         input: input.to_string(),
     })
@@ -96,8 +116,62 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
         assert_eq!(parse_duration("2d").unwrap().as_secs(), 172_800);
         assert_eq!(parse_duration("1w").unwrap().as_secs(), 604_800);
-        for bad in ["", "h", "10", "1x", "-1h", "1.5h"] {
+        assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
+        assert_eq!(parse_duration("1.5h").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("1d 12h").unwrap().as_secs(), 129_600);
+        assert_eq!(parse_duration("1h30m0s").unwrap().as_secs(), 5400);
+        for bad in ["", "h", "10", "1x", "-1h", "1h ago", "1mo", "1y"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        let e = parse_duration("10").unwrap_err();
+        assert!(e.to_string().contains("needs a unit"), "{e}");
+        let e = parse_duration("2mo").unwrap_err();
+        assert!(e.to_string().contains("no fixed length"), "{e}");
+    }
+
+    #[test]
+    fn huge_durations_are_errors_not_panics_or_wrap_around() {
+        for huge in [
+            "99999999999999999999999s",
+            "9223372036854775807w",
+            "9223372036854775807d",
+            "18446744073709551616",
+            "9223372036854775807h9223372036854775807h",
+        ] {
+            assert!(parse_duration(huge).is_err(), "{huge}");
+            assert!(parse_flag_duration(huge).is_err(), "{huge}");
+        }
+        // The largest a flag takes as bare seconds still fits.
+        assert_eq!(
+            parse_flag_duration("18446744073709551615")
+                .unwrap()
+                .as_secs(),
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn flag_durations_read_bare_numbers_as_seconds() {
+        use std::time::Duration;
+        assert_eq!(parse_flag_duration("0").unwrap(), Duration::ZERO);
+        assert_eq!(
+            parse_flag_duration(" 15 ").unwrap(),
+            Duration::from_secs(15)
+        );
+        assert_eq!(
+            parse_flag_duration("2d").unwrap(),
+            Duration::from_secs(172_800)
+        );
+        assert_eq!(
+            parse_flag_duration("1w").unwrap(),
+            Duration::from_secs(604_800)
+        );
+        assert_eq!(
+            parse_flag_duration("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        for bad in ["", "-5", "-1s", "5x", "1.5", "m"] {
+            assert!(parse_flag_duration(bad).is_err(), "{bad}");
         }
         assert_eq!(
             format_duration(SignedDuration::from_secs(93_784)),

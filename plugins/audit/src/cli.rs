@@ -155,7 +155,7 @@ pub struct ClusterFlags {
 
     /// How long to wait for a single request; 0 waits forever (1s, 2m, 3h).
     #[arg(long, global = true, value_name = "DURATION",
-          value_parser = parse_request_timeout, help_heading = "Kubeconfig")]
+          value_parser = kubectl_kit::parse_flag_duration, help_heading = "Kubeconfig")]
     pub request_timeout: Option<Duration>,
 }
 
@@ -431,14 +431,4 @@ pub struct ImportArgs {
     /// Hide the progress bar (it is hidden anyway when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
-}
-
-/// kubectl's `--request-timeout`: `0`, seconds, or a duration (`30s`, `2m`, `1h`).
-fn parse_request_timeout(text: &str) -> Result<Duration, String> {
-    if let Ok(secs) = text.trim().parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    audit_api::time::parse_duration(text)
-        .map(|d| d.unsigned_abs())
-        .map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use crate::KitError;
+use crate::{KitError, parse_flag_duration};
 
 /// The connection flags every kubectl command takes.
 ///
@@ -33,54 +33,9 @@ pub struct KubeFlags {
     #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
-    /// How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_request_timeout)]
+    /// How long to wait for a single server request; 0 waits forever. Seconds, or a number with a unit (500ms, 1s, 2m, 3h, 1d).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_flag_duration)]
     pub request_timeout: Option<Duration>,
-}
-
-/// Parses kubectl's `--request-timeout`: `0`, a plain number of seconds, or a
-/// number with a unit (`ms`, `s`, `m`, `h`, combinable as in `1m30s`).
-pub fn parse_request_timeout(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    if rest.is_empty() {
-        return Err("empty duration: use e.g. 0, 30s, 2m or 1h".into());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!(
-                "invalid duration {text:?}: use e.g. 0, 30s, 2m or 1h"
-            ));
-        }
-        let number: f64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration {text:?}: use e.g. 0, 30s, 2m or 1h"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            other => {
-                return Err(format!(
-                    "invalid duration {text:?}: unknown unit {other:?} (use ms, s, m or h)"
-                ));
-            }
-        };
-        total += Duration::from_secs_f64(number * factor);
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
 }
 
 /// kubectl's `-o/--output` formats. Each plugin accepts the ones that fit it.
@@ -183,25 +138,26 @@ mod tests {
 
     #[test]
     fn request_timeouts_parse_like_kubectl() {
-        assert_eq!(parse_request_timeout("0").unwrap(), Duration::ZERO);
-        assert_eq!(
-            parse_request_timeout("15").unwrap(),
-            Duration::from_secs(15)
-        );
-        assert_eq!(
-            parse_request_timeout("1m30s").unwrap(),
-            Duration::from_secs(90)
-        );
-        assert_eq!(
-            parse_request_timeout("500ms").unwrap(),
-            Duration::from_millis(500)
-        );
-        assert!(
-            parse_request_timeout("5x")
-                .unwrap_err()
-                .contains("unknown unit")
-        );
-        assert!(parse_request_timeout("").is_err());
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cmd {
+            #[command(flatten)]
+            kube: KubeFlags,
+        }
+        let timeout = |v: &str| {
+            Cmd::try_parse_from(["cmd", "--request-timeout", v])
+                .map(|c| c.kube.request_timeout)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(timeout("0").unwrap(), Some(Duration::ZERO));
+        assert_eq!(timeout("15").unwrap(), Some(Duration::from_secs(15)));
+        assert_eq!(timeout("1m30s").unwrap(), Some(Duration::from_secs(90)));
+        assert_eq!(timeout("500ms").unwrap(), Some(Duration::from_millis(500)));
+        assert_eq!(timeout("1d").unwrap(), Some(Duration::from_secs(86_400)));
+        let err = timeout("5x").unwrap_err();
+        assert!(err.contains("invalid duration \"5x\""), "{err}");
+        assert!(timeout("").is_err());
+        assert!(timeout("99999999999999999999999h").is_err());
     }
 
     #[test]

@@ -43,24 +43,28 @@ pub struct Issued {
     pub bound_secret: Option<String>,
 }
 
-/// Parses `--duration` (`1h`, `30m`, `1h30m`, `3600s`, `2d`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let help = "use e.g. 10m, 1h, 1h30m or 24h";
-    let d: jiff::SignedDuration = text
-        .trim()
-        .parse()
-        .or_else(|_| {
-            // jiff's friendly format wants units on every number; allow bare seconds.
-            text.trim()
-                .parse::<i64>()
-                .map(jiff::SignedDuration::from_secs)
-        })
-        .map_err(|_| format!("invalid duration {text:?}: {help}"))?;
-    let d = Duration::try_from(d).map_err(|_| format!("duration {text:?} is negative: {help}"))?;
+/// A `--duration` the API server would not take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenDurationError {
+    /// Not a duration.
+    #[error(transparent)]
+    Invalid(#[from] kubectl_kit::DurationError),
+    /// Below the API server's minimum.
+    #[error("duration {input:?} is shorter than the API server's minimum of 10m")]
+    TooShort {
+        /// The text given.
+        input: String,
+    },
+}
+
+/// Parses `--duration` (`1h`, `30m`, `1h30m`, `3600`, `2d`) with the one
+/// duration parser, and checks the API server's minimum.
+pub fn parse_duration(text: &str) -> Result<Duration, TokenDurationError> {
+    let d = kubectl_kit::parse_flag_duration(text)?;
     if d < MIN_DURATION {
-        return Err(format!(
-            "duration {text:?} is shorter than the API server's minimum of 10m"
-        ));
+        return Err(TokenDurationError::TooShort {
+            input: text.to_string(),
+        });
     }
     Ok(d)
 }
@@ -214,12 +218,12 @@ mod tests {
         assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("3600").unwrap(), Duration::from_secs(3600));
-        assert!(parse_duration("5m").unwrap_err().contains("minimum of 10m"));
-        assert!(
-            parse_duration("soon")
-                .unwrap_err()
-                .contains("invalid duration")
-        );
+        assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
+        let short = parse_duration("5m").unwrap_err().to_string();
+        assert!(short.contains("minimum of 10m"), "{short}");
+        let bad = parse_duration("soon").unwrap_err().to_string();
+        assert!(bad.contains("invalid duration"), "{bad}");
         assert!(parse_duration("-1h").is_err());
+        assert!(parse_duration("9999999999999w").is_err());
     }
 }

@@ -320,49 +320,8 @@ pub struct LogoutArgs {
     pub kube: kubectl_kit::KubeFlags,
 }
 
-/// Parses `90s`, `1m`, `2m30s`, `1h`, `500ms` or a plain number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("empty duration".into());
-    }
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!(
-                "invalid duration {text:?}: expected e.g. 30s, 1m, 1m30s"
-            ));
-        }
-        let value: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration {text:?}"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        total += match unit {
-            "ms" => Duration::from_millis(value),
-            "s" => Duration::from_secs(value),
-            "m" => Duration::from_secs(value * 60),
-            "h" => Duration::from_secs(value * 3600),
-            _ => {
-                return Err(format!(
-                    "invalid duration {text:?}: unknown unit {unit:?} (use ms, s, m or h)"
-                ));
-            }
-        };
-    }
-    Ok(total)
-}
+/// Duration flags: `90`, `90s`, `2m30s`, `500ms`, `1d` (the kit's one parser).
+pub use kubectl_kit::parse_flag_duration as parse_duration;
 
 /// Expands a leading `~` to the home directory, as kubelogin does for paths.
 pub fn expand_home(path: &str) -> PathBuf {
@@ -483,7 +442,7 @@ mod tests {
         assert_eq!(parse_duration("2m30s"), Ok(Duration::from_secs(150)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
-        assert!(parse_duration("1d").is_err());
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("").is_err());
     }
