@@ -5,6 +5,14 @@
 //! than our kube version…) pass through unchanged. Entries of the target
 //! that the source does not mention are kept as they are; an entry with the
 //! same name and different content is a conflict unless overwriting is asked for.
+//!
+//! Why this merge is hand-written: kube's `Kubeconfig::merge` implements
+//! kubectl's *loading* rule (of several files, the first to set a value wins,
+//! silently), which is right for reading `$KUBECONFIG` but not for editing a
+//! file: here every conflicting entry is reported, replaced only when asked,
+//! and the target's entries keep their order. Working on generic values also
+//! keeps fields no typed model knows (newer than our kube version), which a
+//! round trip through typed structs would risk dropping.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};

@@ -4,6 +4,12 @@
 //! string; the Secret's data holds that string (which the API base64-encodes
 //! once more on the wire). So from the bytes of the `release` key: base64 →
 //! gzip → JSON. Very old releases may lack the gzip layer.
+//!
+//! Why this decoder is hand-written: Helm's release format is only
+//! implemented by Helm itself (Go); no maintained Rust crate reads it. It is
+//! three layers the workspace already has crates for (`base64`, `flate2`,
+//! `serde_json`), and only the fields shown are modelled, so a newer Helm
+//! adding fields does not break it.
 
 use std::fmt::Write as _;
 use std::io::Read as _;
