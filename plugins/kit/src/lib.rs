@@ -8,6 +8,7 @@
 //!
 //! - [`KubeFlags`] resolves the kubeconfig, context, cluster, user and namespace
 //!   exactly as `kubectl config view --minify` would, and builds a [`kube::Client`];
+//! - [`selector`] parses label and field selectors into kube's `Selector`;
 //! - [`OutputFlags`] and [`output`] print tables, JSON and YAML;
 //! - [`KitError`] and [`api_error`] turn failures into messages that say what to do;
 //! - [`parse_flag_duration`] reads every duration flag (`--request-timeout`,
@@ -25,6 +26,7 @@ mod kubeconfig;
 pub mod output;
 pub mod owner_only;
 mod run;
+pub mod selector;
 
 pub use error::{EXIT_ERROR, EXIT_OK, EXIT_USAGE, KitError, api_error};
 pub use flags::{KubeFlags, OutputFlags, OutputFormat, Verbosity};

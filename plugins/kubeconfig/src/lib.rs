@@ -11,7 +11,6 @@ pub mod catalog;
 pub mod check;
 pub mod generate;
 pub mod merge;
-pub mod selector;
 pub mod serviceaccount;
 pub mod source;
 pub mod template;

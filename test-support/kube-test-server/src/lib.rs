@@ -81,7 +81,6 @@ mod proto;
 mod proxy;
 mod rbac;
 mod request_info;
-mod selector;
 mod server;
 mod state;
 mod status;

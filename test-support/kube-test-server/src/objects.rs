@@ -7,12 +7,13 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 
 use crate::request_info::ResourceRequest;
-use crate::selector;
 use crate::state::{Inner, Shared};
 use crate::status::ApiError;
 use crate::store::{ObjectKey, ResourceType, new_uid};
 use crate::table;
-use crate::wire::{json_response, query_param, read_body, read_object, selectors, table_response};
+use crate::wire::{
+    ObjectSelector, json_response, query_param, read_body, read_object, table_response,
+};
 
 /// A request on the objects of one registered type.
 pub(crate) async fn object_request(
@@ -139,15 +140,14 @@ fn list(
     namespace: &str,
     query: &str,
 ) -> Result<(Vec<Value>, String), ApiError> {
-    let (labels, fields) = selectors(rt, query)?;
+    let selector = ObjectSelector::from_query(rt, query)?;
     let inner = shared.lock();
     let ns = (!namespace.is_empty()).then_some(namespace);
     let items: Vec<Value> = inner
         .store
         .list(&rt.group, &rt.plural, ns)
         .into_iter()
-        .filter(|o| labels.matches(|k| selector::label(o, k)))
-        .filter(|o| fields.matches(|k| selector::field(&rt.kind, o, k)))
+        .filter(|o| selector.matches(o))
         .collect();
     Ok((items, inner.store.resource_version()))
 }

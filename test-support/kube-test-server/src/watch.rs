@@ -15,12 +15,11 @@ use hyper::body::Frame;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::selector::{self, Selector};
 use crate::state::Shared;
 use crate::status::ApiError;
 use crate::store::{ResourceType, StoreEvent};
 use crate::table;
-use crate::wire::{query_param, selectors};
+use crate::wire::{ObjectSelector, query_param};
 
 /// A response body fed from a channel, one chunk per event.
 struct ChannelBody(mpsc::Receiver<Bytes>);
@@ -43,8 +42,7 @@ struct Filter {
     rt: ResourceType,
     namespace: String,
     name: String,
-    labels: Selector,
-    fields: Selector,
+    selector: ObjectSelector,
     as_table: bool,
     include_object: String,
 }
@@ -57,10 +55,7 @@ impl Filter {
             && (self.namespace.is_empty() || event.namespace == self.namespace)
             && (self.name.is_empty()
                 || obj["metadata"]["name"].as_str() == Some(self.name.as_str()))
-            && self.labels.matches(|k| selector::label(obj, k))
-            && self
-                .fields
-                .matches(|k| selector::field(&self.rt.kind, obj, k))
+            && self.selector.matches(obj)
     }
 
     fn line(&self, kind: &str, obj: &Value) -> Bytes {
@@ -118,7 +113,7 @@ pub(crate) fn watch(
     as_table: bool,
     include_object: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let (labels, fields) = selectors(rt, query)?;
+    let selector = ObjectSelector::from_query(rt, query)?;
     let since = match query_param(query, "resourceVersion").as_deref() {
         None | Some("") | Some("0") => None,
         Some(rv) => Some(
@@ -134,8 +129,7 @@ pub(crate) fn watch(
         rt: rt.clone(),
         namespace: namespace.to_string(),
         name: name.to_string(),
-        labels,
-        fields,
+        selector,
         as_table,
         include_object: include_object.to_string(),
     };

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::catalog::Cluster;
 use crate::catalog::raw::RawCatalog;
-use crate::selector;
+use kubectl_kit::selector::{check_label_key, check_label_value};
 
 pub(super) fn check_clusters(raw: &RawCatalog, base: &BaseDir, ck: &mut Checker) -> Vec<Cluster> {
     let list = raw.clusters.as_deref().unwrap_or_default();
@@ -95,10 +95,8 @@ pub(super) fn check_clusters(raw: &RawCatalog, base: &BaseDir, ck: &mut Checker)
         let mut labels = BTreeMap::new();
         for (key, value) in c.labels.iter().flatten() {
             let lpath = format!("{path}.labels.{key}");
-            if let Err(e) =
-                selector::check_key(key).and_then(|_| selector::check_value(&value.value))
-            {
-                ck.error(&lpath, pos(value), e);
+            if let Err(e) = check_label_key(key).and_then(|_| check_label_value(&value.value)) {
+                ck.error(&lpath, pos(value), e.to_string());
             } else {
                 labels.insert(key.clone(), value.value.clone());
             }

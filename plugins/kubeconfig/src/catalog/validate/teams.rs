@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::{Checker, check_duplicates, check_name, check_namespace, list_or_none, opt_pos, pos};
 use crate::catalog::raw::RawCatalog;
 use crate::catalog::{Cluster, IdentityProvider, Team, TeamCluster};
-use crate::selector::Selector;
+use kubectl_kit::selector::{SelectorExt as _, parse_label_selector};
 
 pub(super) fn check_teams(
     raw: &RawCatalog,
@@ -125,7 +125,7 @@ pub(super) fn check_teams(
                         add(&mut chosen, tc, true);
                     }
                 }
-                (None, Some(s)) => match Selector::parse(&s.value) {
+                (None, Some(s)) => match parse_team_selector(&s.value) {
                     Ok(sel) => {
                         let matching: Vec<&Cluster> =
                             clusters.iter().filter(|c| sel.matches(&c.labels)).collect();
@@ -176,4 +176,19 @@ pub(super) fn check_teams(
     }
     let _ = idps;
     out
+}
+
+/// A team's cluster selector: the kit's label selector, except that an empty
+/// one is a mistake here (it would pick every cluster).
+fn parse_team_selector(
+    text: &str,
+) -> Result<kubectl_kit::selector::Selector, kubectl_kit::selector::SelectorError> {
+    if text.trim().is_empty() {
+        return Err(kubectl_kit::selector::SelectorError {
+            kind: "label",
+            selector: text.to_string(),
+            reason: "it is empty; write e.g. \"env=prod\" or \"region in (eu,us)\"".into(),
+        });
+    }
+    parse_label_selector(text)
 }
