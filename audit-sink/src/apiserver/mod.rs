@@ -16,11 +16,11 @@
 pub mod auth;
 pub mod authz;
 mod discovery;
+mod field_selector;
 mod history;
 mod object;
 mod refresh;
 mod resource;
-mod selector;
 mod status;
 mod table;
 

@@ -17,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::authz::Request;
+use super::field_selector::{field_selector_query, name_query};
 use super::history::{self, Positioned};
 use super::object::{List, ListMeta, Stored};
-use super::selector::{field_selector_query, name_query};
 use super::table::{IncludeObject, table, wants_table};
 use super::{API_VERSION, ApiState, status};
 use crate::index::SearchRequest;

@@ -14,13 +14,13 @@ mod client;
 mod completion;
 mod export;
 mod filters;
-mod import;
 mod merge;
 mod rbac;
 mod render;
 mod resources;
 mod search;
 mod stats;
+mod upload;
 mod who;
 
 use clap::{CommandFactory, Parser};
@@ -43,7 +43,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => stats::stats(&cli, args).await,
         Command::Who(args) => who::who(&cli, args).await,
         Command::Rbac(args) => rbac::rbac(&cli, args).await,
-        Command::Import(args) => import::import(&cli, args).await,
+        Command::Import(args) => upload::import(&cli, args).await,
         Command::Completion(args) => {
             kubectl_kit::completion::print(Cli::command(), "kubectl-audit", args.shell)?;
             Ok(())
