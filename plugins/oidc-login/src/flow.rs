@@ -7,8 +7,7 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore as _;
-use sha2::{Digest as _, Sha256};
+use ring::rand::SecureRandom as _;
 
 use crate::adapters::loopback::Loopback;
 use crate::adapters::provider::{Provider, ProviderError, TokenResponse};
@@ -49,10 +48,13 @@ pub struct Terminal {
     pub browser_without_terminal: bool,
 }
 
-fn random_b64(bytes: usize) -> String {
+/// `bytes` random bytes from the OS, base64url without padding.
+fn random_b64(bytes: usize) -> anyhow::Result<String> {
     let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
+    ring::rand::SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| anyhow!("the operating system gave no random bytes (getrandom failed)"))?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
 struct Pkce {
@@ -60,20 +62,24 @@ struct Pkce {
     challenge: String,
 }
 
-fn pkce(settings: &Settings, provider: &Provider) -> Option<Pkce> {
+fn pkce(settings: &Settings, provider: &Provider) -> anyhow::Result<Option<Pkce>> {
     let use_it = match settings.pkce {
         PkceChoice::Never => false,
         PkceChoice::S256 => true,
         PkceChoice::WhenAdvertised => provider.supports_s256(),
     };
-    use_it.then(|| {
-        let verifier = random_b64(32);
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        Pkce {
-            verifier,
-            challenge,
-        }
-    })
+    if !use_it {
+        return Ok(None);
+    }
+    let verifier = random_b64(32)?;
+    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        verifier.as_bytes(),
+    ));
+    Ok(Some(Pkce {
+        verifier,
+        challenge,
+    }))
 }
 
 fn non_interactive(grant: Grant, needs: &str) -> anyhow::Error {
@@ -231,9 +237,9 @@ async fn authcode_browser(settings: &Settings, provider: &Provider) -> anyhow::R
         .with_context(|| format!("--oidc-redirect-url {redirect_uri:?} is not a URL"))?
         .path()
         .to_string();
-    let state = random_b64(32);
-    let nonce = random_b64(32);
-    let pkce = pkce(settings, provider);
+    let state = random_b64(32)?;
+    let nonce = random_b64(32)?;
+    let pkce = pkce(settings, provider)?;
     let url = authorization_url(
         settings,
         provider,
@@ -315,9 +321,9 @@ async fn authcode_keyboard(settings: &Settings, provider: &Provider) -> anyhow::
         .redirect_url
         .clone()
         .unwrap_or_else(|| "urn:ietf:wg:oauth:2.0:oob".to_string());
-    let state = random_b64(32);
-    let nonce = random_b64(32);
-    let pkce = pkce(settings, provider);
+    let state = random_b64(32)?;
+    let nonce = random_b64(32)?;
+    let pkce = pkce(settings, provider)?;
     let url = authorization_url(
         settings,
         provider,
@@ -387,7 +393,7 @@ async fn device_code(settings: &Settings, provider: &Provider) -> anyhow::Result
     // PKCE as in the code flow (S256 when advertised, or --oidc-pkce-method=S256):
     // providers whose clients require PKCE require it on the device flow too
     // (kubelogin#1470), and the others ignore the extra parameters.
-    let pkce = pkce(settings, provider);
+    let pkce = pkce(settings, provider)?;
     let mut extra = Vec::new();
     if let Some(pkce) = &pkce {
         extra.push(("code_challenge".to_string(), pkce.challenge.clone()));

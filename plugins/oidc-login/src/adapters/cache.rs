@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Where entries are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +85,17 @@ impl std::fmt::Debug for KeyFields {
     }
 }
 
+/// `bytes` as lowercase hex, two digits a byte.
+fn lower_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
 /// A cache key: the hex SHA-256 of the canonical JSON of [`KeyFields`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheKey(String);
@@ -99,7 +109,9 @@ impl CacheKey {
         fields.extra_params.sort();
         // Serialising strings, bools and vectors of them cannot fail.
         let json = serde_json::to_vec(&fields).unwrap_or_default();
-        CacheKey(hex::encode(Sha256::digest(&json)))
+        CacheKey(lower_hex(
+            ring::digest::digest(&ring::digest::SHA256, &json).as_ref(),
+        ))
     }
 
     /// The hex digest (also the entry's file name).
@@ -577,6 +589,18 @@ mod tests {
         other_scopes.scopes.push("groups".into());
         assert_ne!(a, CacheKey::new(&other_scopes));
         assert_eq!(a.as_str().len(), 64);
+    }
+
+    #[test]
+    fn keys_stay_those_of_entries_already_on_disk() {
+        // The lowercase hex SHA-256 of the canonical JSON
+        // {"issuer":"https://issuer","client_id":"c","client_secret":"","scopes":["email","openid"],
+        //  "use_access_token":false,"client_credentials":false,"username":"","login_hint":"","extra_params":[]}
+        // as `sha256sum` prints it: a changed key would orphan every cached login.
+        assert_eq!(
+            CacheKey::new(&fields()).as_str(),
+            "efbafd952dad7a453a6963d5999eb6ff4456e50277f0277f2cdfaf4435bd63fc"
+        );
     }
 
     #[test]

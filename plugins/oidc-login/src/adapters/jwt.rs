@@ -256,14 +256,15 @@ impl JsonWebKey for Jwk {
     }
 
     fn hash_bytes(&self, bytes: &[u8], alg: &CoreJwsSigningAlgorithm) -> Result<Vec<u8>, String> {
-        use sha2::Digest as _;
+        use ring::digest::{SHA256, SHA384, SHA512, digest};
         // at_hash / c_hash (OpenID Connect Core §3.1.3.6): the hash of the JWS algorithm.
-        match alg_name(alg).as_str() {
-            "RS256" | "PS256" | "ES256" => Ok(sha2::Sha256::digest(bytes).to_vec()),
-            "RS384" | "PS384" | "ES384" => Ok(sha2::Sha384::digest(bytes).to_vec()),
-            "RS512" | "PS512" | "ES512" | "EdDSA" => Ok(sha2::Sha512::digest(bytes).to_vec()),
-            other => Err(format!("no hash for {other}")),
-        }
+        let hash = match alg_name(alg).as_str() {
+            "RS256" | "PS256" | "ES256" => &SHA256,
+            "RS384" | "PS384" | "ES384" => &SHA384,
+            "RS512" | "PS512" | "ES512" | "EdDSA" => &SHA512,
+            other => return Err(format!("no hash for {other}")),
+        };
+        Ok(digest(hash, bytes).as_ref().to_vec())
     }
 }
 
