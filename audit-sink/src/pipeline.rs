@@ -156,11 +156,34 @@ struct WalRequest {
     events: Vec<Accepted>,
     dead: Vec<DeadLetter>,
     reply: oneshot::Sender<Result<(), IngestError>>,
+    /// Told how many of `events` the index already had, when asked.
+    duplicates: Option<oneshot::Sender<u64>>,
+}
+
+/// How many events of a durable batch the index already had (duplicates),
+/// known once the indexer has taken them: see [`Sink::ingest_counting`].
+pub struct Duplicates(Option<oneshot::Receiver<u64>>);
+
+impl Duplicates {
+    /// Waits until the indexer has taken the batch; `None` when that cannot
+    /// be told (fleet mode: the stream's consumer indexes; or index writes
+    /// fail and the events wait in the write-ahead log).
+    pub async fn count(self) -> Option<u64> {
+        self.0?.await.ok()
+    }
+
+    /// Blocking variant of [`Duplicates::count`] for non-async callers.
+    pub fn count_blocking(self) -> Option<u64> {
+        self.0?.blocking_recv().ok()
+    }
 }
 
 /// The events of one group commit of the log, in log order.
 struct IndexJob {
     events: Vec<Accepted>,
+    /// The requests `events` came from, in order: how many events each
+    /// holds, and where to tell its duplicates when it asked.
+    requests: Vec<(usize, Option<oneshot::Sender<u64>>)>,
     /// End of the group in the log: every event before it is in `events`
     /// or in an earlier job.
     pos: WalPos,
@@ -475,6 +498,28 @@ impl Sink {
         events: Vec<Accepted>,
         dead: Vec<DeadLetter>,
     ) -> Result<(), IngestError> {
+        self.ingest_with(events, dead, None).await
+    }
+
+    /// Like [`Sink::ingest`], and then tells how many of `events` the index
+    /// already had (an import reports them as duplicates).
+    pub async fn ingest_counting(
+        &self,
+        events: Vec<Accepted>,
+        dead: Vec<DeadLetter>,
+    ) -> Result<Duplicates, IngestError> {
+        let (tx, rx) = oneshot::channel();
+        let external = self.external.is_some();
+        self.ingest_with(events, dead, Some(tx)).await?;
+        Ok(Duplicates((!external).then_some(rx)))
+    }
+
+    async fn ingest_with(
+        &self,
+        events: Vec<Accepted>,
+        dead: Vec<DeadLetter>,
+        duplicates: Option<oneshot::Sender<u64>>,
+    ) -> Result<(), IngestError> {
         let n = events.len();
         if let Some(log) = &self.external {
             // The stream's own consumer feeds the index: nothing waits in our queue.
@@ -505,6 +550,7 @@ impl Sink {
                 events,
                 dead,
                 reply,
+                duplicates,
             })
             .await
             .is_err()
@@ -518,14 +564,16 @@ impl Sink {
         }
     }
 
-    /// Blocking variant of [`Sink::ingest`] for non-async callers (import).
+    /// Blocking variant of [`Sink::ingest_counting`] for non-async callers
+    /// (import); not in fleet mode.
     pub fn ingest_blocking(
         &self,
         events: Vec<Accepted>,
         dead: Vec<DeadLetter>,
-    ) -> Result<(), IngestError> {
+    ) -> Result<Duplicates, IngestError> {
         let n = events.len();
         let (reply, rx) = oneshot::channel();
+        let (dup_tx, dup_rx) = oneshot::channel();
         let tx = match self.sender() {
             Ok(tx) => tx,
             Err(e) => {
@@ -538,6 +586,7 @@ impl Sink {
                 events,
                 dead,
                 reply,
+                duplicates: Some(dup_tx),
             })
             .is_err()
         {
@@ -545,7 +594,7 @@ impl Sink {
             return Err(IngestError::Closed);
         }
         match rx.blocking_recv() {
-            Ok(r) => r,
+            Ok(r) => r.map(|()| Duplicates(Some(dup_rx))),
             Err(_) => Err(IngestError::Closed),
         }
     }
@@ -614,7 +663,9 @@ fn wal_loop(
                 // the index; a crash then would skip them on replay.
                 let mut events = Vec::with_capacity(group.iter().map(|r| r.events.len()).sum());
                 let mut replies = Vec::with_capacity(group.len());
+                let mut requests = Vec::with_capacity(group.len());
                 for r in group {
+                    requests.push((r.events.len(), r.duplicates));
                     events.extend(r.events);
                     replies.push(r.reply);
                 }
@@ -622,7 +673,12 @@ fn wal_loop(
                     .metrics
                     .events_accepted
                     .fetch_add(events.len() as u64, Relaxed);
-                let _ = idx_tx.send(IndexJob { events, pos, acked });
+                let _ = idx_tx.send(IndexJob {
+                    events,
+                    requests,
+                    pos,
+                    acked,
+                });
                 for reply in replies {
                     let _ = reply.send(Ok(()));
                 }
@@ -790,10 +846,18 @@ fn index_loop(
                 oldest_ack.get_or_insert(job.acked);
                 last_pos = Some(job.pos);
                 if failed_at.is_none() {
-                    let mut batch = job.events;
+                    // Each event with the request it came from.
+                    let mut batch: Vec<(usize, Accepted)> = job
+                        .requests
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, (len, _))| std::iter::repeat_n(i, *len))
+                        .zip(job.events)
+                        .collect();
+                    let mut duplicates = vec![0u64; job.requests.len()];
                     // Group by day: switching between day partitions can cost a commit.
-                    batch.sort_by_key(|a| a.prepared.day);
-                    for a in batch {
+                    batch.sort_by_key(|(_, a)| a.prepared.day);
+                    for (request, a) in batch {
                         if a.prepared.day < cutoff_day {
                             shared.metrics.events_expired.fetch_add(1, Relaxed);
                             continue;
@@ -812,10 +876,20 @@ fn index_loop(
                             }
                             Ok(false) => {
                                 shared.metrics.events_duplicate.fetch_add(1, Relaxed);
+                                duplicates[request] += 1;
                             }
                             Err(e) => {
                                 fail(&e, &mut writers, &mut failed_at);
                                 break;
+                            }
+                        }
+                    }
+                    // After a failed write nothing is told: the events are
+                    // indexed again from the log, later.
+                    if failed_at.is_none() {
+                        for ((_, tx), n) in job.requests.into_iter().zip(duplicates) {
+                            if let Some(tx) = tx {
+                                let _ = tx.send(n);
                             }
                         }
                     }
