@@ -2,7 +2,7 @@
 //!
 //! | method | path | parameters | answer |
 //! |---|---|---|---|
-//! | `POST` | `/v1/events` | body: `EventList` (JSON, optionally gzip) | `200` + [`IngestResponse`] |
+//! | `POST` | `/v1/events` | body: `EventList` (JSON, optionally gzip); [`IngestParams`] | `200` + [`IngestResponse`] |
 //! | `GET` | `/v1/search` | [`SearchParams`] | [`SearchResponse`] |
 //! | `GET` | `/v1/stats` | [`StatsParams`] | [`StatsResponse`] |
 //! | `GET` | `/v1/follow` | [`FollowParams`] | `text/event-stream`, one event per `data:` line |
@@ -114,6 +114,22 @@ pub struct FollowParams {
     pub q: Option<String>,
 }
 
+/// Query string of `POST /v1/events`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IngestParams {
+    /// The cluster the events are stored as (for a credential bound to none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// [`REPORT_DUPLICATES`]: answer only once the sink has told which of the
+    /// events it already had, with [`IngestResponse::stored`] and
+    /// [`IngestResponse::duplicates`] (an import reports them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+}
+
+/// The value of [`IngestParams::report`] asking for duplicates.
+pub const REPORT_DUPLICATES: &str = "duplicates";
+
 /// Answer of `POST /v1/events`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IngestResponse {
@@ -121,6 +137,14 @@ pub struct IngestResponse {
     pub accepted: u64,
     /// Invalid events kept in the dead-letter log.
     pub rejected: u64,
+    /// Of `accepted`, the events new to the sink: with `?report=duplicates`,
+    /// when the sink could tell (not in fleet mode, not while index writes
+    /// fail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<u64>,
+    /// Of `accepted`, the events the sink already had (same as `stored`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<u64>,
 }
 
 /// Body of every error answer.

@@ -469,3 +469,104 @@ async fn a_retried_push_request_does_not_dead_letter_its_records_twice() {
     let letters = dead_letters(&data);
     assert_eq!(letters.len(), 7, "{letters:#?}");
 }
+
+/// `?cluster=` on the Firehose endpoint URL names the cluster for a key bound
+/// to none, replacing the log group's; a key bound to a cluster stores as
+/// that cluster whatever the log group says, and naming another is refused,
+/// as on the webhook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firehose_takes_the_cluster_from_the_url_or_the_bound_key_like_the_webhook() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, "open-key-0123\nbound-key-4567 cluster=eks-bound\n").unwrap();
+    let data = dir.path().join("data");
+    let sink = SinkProc::start(&data, &["--token-file", tokens.to_str().unwrap()]);
+    let c = client();
+    // The fixture's events, with auditIDs of their own per request (the
+    // cluster is no part of the dedup key).
+    let delivery = |id: &str| {
+        let mut payload: Value =
+            serde_json::from_slice(&fixture("eks/subscription-data-message.json")).unwrap();
+        for e in payload["logEvents"].as_array_mut().unwrap() {
+            let m = e["message"].as_str().unwrap();
+            e["message"] = json!(m.replace("\"auditID\":\"", &format!("\"auditID\":\"{id}-")));
+        }
+        let bytes = gzip_bytes(payload.to_string().as_bytes());
+        json!({
+            "requestId": id,
+            "timestamp": 1714557600000i64,
+            "records": [{"data": base64::engine::general_purpose::STANDARD.encode(bytes)}]
+        })
+    };
+    let cluster_of = |c: &'static str| format!("annotation:audit.kubext.io/cluster={c}");
+
+    // The log group's cluster, with no ?cluster=.
+    let (status, answer) =
+        post_firehose(&c, &sink.url, "", "open-key-0123", &delivery("r-1")).await;
+    assert_eq!(status, 200, "{answer}");
+    wait_total(&c, &sink.url, &cluster_of("prod-eu"), 3).await;
+
+    // ?cluster= replaces it.
+    let (status, answer) = post_firehose(
+        &c,
+        &sink.url,
+        "?cluster=eks-renamed",
+        "open-key-0123",
+        &delivery("r-2"),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    wait_total(&c, &sink.url, &cluster_of("eks-renamed"), 3).await;
+
+    // A bound key: stored as its cluster, not the log group's.
+    let (status, answer) =
+        post_firehose(&c, &sink.url, "", "bound-key-4567", &delivery("r-3")).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = post_firehose(
+        &c,
+        &sink.url,
+        "?cluster=eks-bound",
+        "bound-key-4567",
+        &delivery("r-4"),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    wait_total(&c, &sink.url, &cluster_of("eks-bound"), 6).await;
+
+    // A bound key naming another cluster, and a malformed name: refused in
+    // Firehose's answer shape, nothing stored.
+    let (status, answer) = post_firehose(
+        &c,
+        &sink.url,
+        "?cluster=prod-eu",
+        "bound-key-4567",
+        &delivery("r-5"),
+    )
+    .await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(answer["requestId"], "r-5");
+    let msg = answer["errorMessage"].as_str().unwrap();
+    assert!(
+        msg.contains("\"eks-bound\"") && msg.contains("\"prod-eu\""),
+        "{msg}"
+    );
+    let (status, answer) = post_firehose(
+        &c,
+        &sink.url,
+        "?cluster=not%20a%20name",
+        "open-key-0123",
+        &delivery("r-6"),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("?cluster="),
+        "{answer}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    wait_total(&c, &sink.url, "", 12).await;
+    wait_total(&c, &sink.url, &cluster_of("prod-eu"), 3).await;
+}

@@ -8,7 +8,10 @@
 //! access key in `X-Amz-Firehose-Access-Key`. The key is checked like an
 //! ingest bearer token. The answer is the body Firehose expects,
 //! `{"requestId","timestamp"}` (plus `errorMessage` when not 200), and 200
-//! only once every event is durable. Firehose retries a request with the same
+//! only once every event is durable. The cluster is decided as on the
+//! webhook: a key bound to a cluster stores as it (`?cluster=` naming
+//! another is a 403), else `?cluster=` on the endpoint URL, else the log
+//! group's. Firehose retries a request with the same
 //! `requestId` until it gets a 200; the events of a retry are deduplicated
 //! like any others, and its dead letters are recognized (keyed by the
 //! `requestId`) and kept once. A record that is not a payload, a `CONTROL_MESSAGE` or a
@@ -26,9 +29,11 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use super::AppState;
 use super::caller::{bearer, peer_of};
-use super::ingest::accept_cloud_events;
-use super::{AppState, INGEST_DEADLINE};
+use super::ingest::{accept_cloud_events, ingest_cluster, ingest_params};
+use super::store::{self, StoreError};
+use crate::auth::AuthError;
 use crate::deadletter::DeadLetter;
 use crate::pipeline::IngestError;
 
@@ -101,16 +106,35 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
         .unwrap_or_default()
         .to_string();
     let key = header_str(&parts.headers, ACCESS_KEY).or_else(|| bearer(&parts.headers));
-    if !st.ingest.allows(key, &peer) {
-        tracing::warn!(remote = ?remote, request_id = %header_id, "Firehose delivery with a wrong access key refused");
-        return answer(
-            StatusCode::UNAUTHORIZED,
-            &header_id,
-            Some(
-                "the access key (X-Amz-Firehose-Access-Key) is not an ingest token of this sink: set the Firehose stream's access key to a line of --token-file",
-            ),
-        );
-    }
+    let principal = match st.ingest.authenticate(key, &peer) {
+        Ok(p) => p,
+        Err(AuthError::Unauthenticated) => {
+            tracing::warn!(remote = ?remote, request_id = %header_id, "Firehose delivery with a wrong access key refused");
+            return answer(
+                StatusCode::UNAUTHORIZED,
+                &header_id,
+                Some(
+                    "the access key (X-Amz-Firehose-Access-Key) is not an ingest token of this sink: set the Firehose stream's access key to a line of --token-file",
+                ),
+            );
+        }
+        Err(e) => {
+            tracing::warn!(remote = ?remote, request_id = %header_id, error = %e, "Firehose delivery refused");
+            return answer(StatusCode::FORBIDDEN, &header_id, Some(&e.to_string()));
+        }
+    };
+    // The cluster as on the webhook: a key bound to one stores as it (and
+    // may not ask for another), else `?cluster=` on the endpoint URL, else
+    // the log group's.
+    let params = ingest_params(&parts.uri);
+    let report = params.as_ref().is_ok_and(|p| p.report.is_some());
+    let cluster = match params.and_then(|p| ingest_cluster(&st, &principal, p.cluster)) {
+        Ok(c) => c,
+        Err(r) => {
+            tracing::warn!(remote = ?remote, request_id = %header_id, reason = %r.message, "Firehose delivery refused");
+            return answer(r.status, &header_id, Some(&r.message));
+        }
+    };
     let deadline = tokio::time::Instant::now() + st.sink.overload_wait();
     if !st.sink.wait_for_room(deadline).await {
         st.sink.shared.metrics.overloaded.fetch_add(1, Relaxed);
@@ -211,7 +235,14 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
             }
         };
         let decoded = eks::decode(&data, &ctx);
-        accept_cloud_events(&st, decoded.events, &at(""), &mut accepted, &mut dead);
+        accept_cloud_events(
+            &st,
+            decoded.events,
+            &cluster,
+            &at(""),
+            &mut accepted,
+            &mut dead,
+        );
         for d in decoded.dead {
             dead.push(DeadLetter::new(
                 "event",
@@ -226,30 +257,13 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
     for (i, d) in dead.iter_mut().enumerate() {
         d.key = Some(format!("firehose {request_id} #{i}"));
     }
-    let m = &st.sink.shared.metrics;
-    m.events_received
-        .fetch_add((accepted.len() + dead.len()) as u64, Relaxed);
-    let n_bad = dead.len() as u64;
-    if let Err(e) = st.sink.reserve_by(accepted.len(), deadline).await {
-        return ingest_failure(&e, &request_id);
-    }
-    let sink = st.sink.clone();
-    let task = tokio::spawn(async move { sink.ingest(accepted, dead).await });
-    match tokio::time::timeout(INGEST_DEADLINE, task).await {
-        Ok(Ok(Ok(()))) => {
-            if n_bad > 0 {
-                m.reject("invalid_event", n_bad);
-                tracing::info!(request_id = %request_id, rejected = n_bad, "Firehose records kept in the dead-letter log");
-            }
-            answer(StatusCode::OK, &request_id, None)
+    match store::store(&st, accepted, dead, deadline, report, &source).await {
+        Ok(_) => answer(StatusCode::OK, &request_id, None),
+        Err(StoreError::Ingest(e)) => ingest_failure(&e, &request_id),
+        Err(StoreError::Internal(e)) => {
+            answer(StatusCode::INTERNAL_SERVER_ERROR, &request_id, Some(&e))
         }
-        Ok(Ok(Err(e))) => ingest_failure(&e, &request_id),
-        Ok(Err(e)) => answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &request_id,
-            Some(&e.to_string()),
-        ),
-        Err(_) => answer(
+        Err(StoreError::Slow) => answer(
             StatusCode::SERVICE_UNAVAILABLE,
             &request_id,
             Some("the write-ahead log is slow; retry later"),
@@ -266,7 +280,6 @@ async fn reject(
     request_id: &str,
     reason: String,
 ) -> Response {
-    st.sink.shared.metrics.reject("bad_body", 1);
     tracing::warn!(source = %source, bytes = body.len(), reason = %reason, "rejected Firehose body kept in the dead-letter log");
     let mut d = DeadLetter::new(
         "body",
@@ -277,7 +290,6 @@ async fn reject(
     if !request_id.is_empty() {
         d.key = Some(format!("firehose {request_id} body"));
     }
-    let sink = st.sink.clone();
-    let _ = tokio::spawn(async move { sink.ingest(Vec::new(), vec![d]).await }).await;
+    store::keep_rejected_body(st, d).await;
     answer(StatusCode::BAD_REQUEST, request_id, Some(&reason))
 }

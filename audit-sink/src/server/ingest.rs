@@ -6,7 +6,7 @@
 
 use std::io::Read as _;
 
-use audit_api::api::{ErrorBody, IngestResponse};
+use audit_api::api::{ErrorBody, IngestParams, REPORT_DUPLICATES};
 use audit_api::event::RawEventList;
 use audit_api::fields::{stamp_cluster, stamp_cluster_unless_named};
 use axum::body::Body;
@@ -17,8 +17,8 @@ use serde_json::value::RawValue;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::caller::{bearer, peer_of};
-use super::reply::{error, ingest_error, retry_after, too_large, unauthorized};
-use super::{AppState, INGEST_DEADLINE};
+use super::reply::{error, ingest_error, too_large, unauthorized};
+use super::{AppState, store};
 use crate::auth::{AuthError, Principal};
 use crate::deadletter::DeadLetter;
 use crate::index::prepare_json;
@@ -42,11 +42,16 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
             );
         }
     };
-    let cluster = match ingest_cluster(&st, &principal, &parts.uri) {
+    let params = match ingest_params(&parts.uri) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let report = params.report.is_some();
+    let cluster = match ingest_cluster(&st, &principal, params.cluster) {
         Ok(c) => c,
         Err(r) => {
             tracing::warn!(remote = ?remote, "ingest refused: cluster not allowed");
-            return r;
+            return r.into_response();
         }
     };
     // While the index queue is full, wait for room before reading and
@@ -140,9 +145,6 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
             .await;
         }
     };
-    let m = &st.sink.shared.metrics;
-    m.events_received
-        .fetch_add(list.items.len() as u64, Relaxed);
     let mut accepted = Vec::with_capacity(list.items.len());
     let mut dead = Vec::new();
     let redaction = &st.sink.shared.redaction;
@@ -172,37 +174,12 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
             )),
         }
     }
-    let (n_ok, n_bad) = (accepted.len() as u64, dead.len() as u64);
     // The body is parsed: rather wait for room (until the same deadline)
     // than throw that work away.
-    if let Err(e) = st.sink.reserve_by(accepted.len(), deadline).await {
-        return ingest_error(e);
-    }
-    let sink = st.sink.clone();
-    let task = tokio::spawn(async move { sink.ingest(accepted, dead).await });
-    match tokio::time::timeout(INGEST_DEADLINE, task).await {
-        Ok(Ok(Ok(()))) => {
-            if n_bad > 0 {
-                m.reject("invalid_event", n_bad);
-                tracing::info!(remote = ?remote, rejected = n_bad, "invalid events kept in the dead-letter log");
-            }
-            axum::Json(IngestResponse {
-                accepted: n_ok,
-                rejected: n_bad,
-            })
-            .into_response()
-        }
-        Ok(Ok(Err(e))) => ingest_error(e),
-        Ok(Err(e)) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorBody::new("internal", e.to_string()),
-        ),
-        Err(_) => retry_after(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "the write-ahead log is slow; retry later",
-            5,
-        ),
+    let source = source.unwrap_or_default();
+    match store::store(&st, accepted, dead, deadline, report, &source).await {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -221,55 +198,85 @@ pub(super) async fn fallback(State(st): State<AppState>, req: http::Request<Body
     )
 }
 
-/// `?cluster=` on the webhook URL.
-#[derive(serde::Deserialize)]
-struct IngestParams {
-    cluster: Option<String>,
-}
-
 /// The cluster a batch is stored as.
-struct BatchCluster {
+pub(super) struct BatchCluster {
     name: String,
     /// From the credential or `?cluster=`: it replaces whatever the events
     /// say. Otherwise `name` is only for events that name no valid cluster.
     bound: bool,
 }
 
-/// The cluster a batch is stored as: the credential's, else `?cluster=`,
-/// else the one each event names, else `--cluster-name`. A credential bound
-/// to one cluster may not name another (403); a malformed name is a 400.
-fn ingest_cluster(
-    st: &AppState,
-    who: &Principal,
-    uri: &http::Uri,
-) -> Result<BatchCluster, Response> {
-    let asked = match Query::<IngestParams>::try_from_uri(uri) {
-        Ok(Query(p)) => p.cluster,
+/// Why an ingest request is refused before its body is read: a query
+/// string that does not parse (400), or a cluster it may not write as (403).
+/// Each ingest path renders it in its own protocol's answer.
+pub(super) struct Refused {
+    pub(super) status: StatusCode,
+    reason: &'static str,
+    pub(super) message: String,
+}
+
+impl Refused {
+    fn bad_request(reason: &'static str, message: String) -> Refused {
+        Refused {
+            status: StatusCode::BAD_REQUEST,
+            reason,
+            message,
+        }
+    }
+
+    /// The answer of the webhook and Pub/Sub paths.
+    pub(super) fn into_response(self) -> Response {
+        error(self.status, ErrorBody::new(self.reason, self.message))
+    }
+}
+
+/// The query string of an ingest path: `?cluster=` and `?report=duplicates`.
+pub(super) fn ingest_params(uri: &http::Uri) -> Result<IngestParams, Refused> {
+    let params = match Query::<IngestParams>::try_from_uri(uri) {
+        Ok(Query(p)) => p,
         Err(e) => {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                ErrorBody::new("bad_request", format!("query string: {e}")),
+            return Err(Refused::bad_request(
+                "bad_request",
+                format!("query string: {e}"),
             ));
         }
     };
+    if let Some(r) = &params.report
+        && r != REPORT_DUPLICATES
+    {
+        return Err(Refused::bad_request(
+            "bad_request",
+            format!("?report={r} is not known: use ?report={REPORT_DUPLICATES}, or leave it out"),
+        ));
+    }
+    Ok(params)
+}
+
+/// The cluster a batch is stored as: the credential's, else `?cluster=`
+/// (`asked`), else the one each event names, else `--cluster-name`. A
+/// credential bound to one cluster may not name another (403); a malformed
+/// name is a 400.
+pub(super) fn ingest_cluster(
+    st: &AppState,
+    who: &Principal,
+    asked: Option<String>,
+) -> Result<BatchCluster, Refused> {
     if let Some(name) = &asked
         && let Err(e) = audit_api::fields::validate_cluster_name(name)
     {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            ErrorBody::new("bad_cluster", format!("?cluster=: {e}")),
+        return Err(Refused::bad_request(
+            "bad_cluster",
+            format!("?cluster=: {e}"),
         ));
     }
     match (&who.cluster, asked) {
-        (Some(bound), Some(asked)) if *bound != asked => Err(error(
-            StatusCode::FORBIDDEN,
-            ErrorBody::new(
-                "forbidden",
-                format!(
-                    "this credential may only write as cluster {bound:?}, not {asked:?}; drop ?cluster= from the webhook URL or use that cluster's credential"
-                ),
+        (Some(bound), Some(asked)) if *bound != asked => Err(Refused {
+            status: StatusCode::FORBIDDEN,
+            reason: "forbidden",
+            message: format!(
+                "this credential may only write as cluster {bound:?}, not {asked:?}; drop ?cluster= from the URL or use that cluster's credential"
             ),
-        )),
+        }),
         (Some(bound), _) => Ok(BatchCluster {
             name: bound.clone(),
             bound: true,
@@ -293,7 +300,6 @@ async fn reject_body(
     body: &[u8],
     reason: String,
 ) -> Response {
-    st.sink.shared.metrics.reject("bad_body", 1);
     tracing::warn!(source = ?source, bytes = body.len(), reason = %reason, "rejected request body kept in the dead-letter log");
     let d = DeadLetter::new(
         "body",
@@ -301,26 +307,37 @@ async fn reject_body(
         source,
         &st.sink.shared.redaction.rejected(body),
     );
-    let sink = st.sink.clone();
-    let _ = tokio::spawn(async move { sink.ingest(Vec::new(), vec![d]).await }).await;
+    store::keep_rejected_body(st, d).await;
     error(
         StatusCode::BAD_REQUEST,
         ErrorBody::new("bad_request", reason),
     )
 }
 
-/// Redacts the events a cloud envelope held and parses each for the index;
-/// one that does not parse goes to `dead` with `source`, redacted as well.
+/// Redacts the events a cloud envelope held, stores each as `cluster` (as
+/// the webhook does: a bound cluster replaces the one the envelope names,
+/// else it is only for events naming none) and parses it for the index; one
+/// that does not parse goes to `dead` with `source`, redacted as well.
 pub(super) fn accept_cloud_events(
     st: &AppState,
     events: Vec<audit_api::envelope::CloudEvent>,
+    cluster: &BatchCluster,
     source: &str,
     accepted: &mut Vec<crate::pipeline::Accepted>,
     dead: &mut Vec<DeadLetter>,
 ) {
     let redaction = &st.sink.shared.redaction;
     for e in events {
-        let Ok(raw) = RawValue::from_string(e.json) else {
+        let stamped = if cluster.bound {
+            stamp_cluster(&e.json, &cluster.name)
+        } else {
+            stamp_cluster_unless_named(&e.json, &cluster.name)
+        };
+        let json = match stamped {
+            Ok(Some(s)) => s,
+            Ok(None) | Err(_) => e.json,
+        };
+        let Ok(raw) = RawValue::from_string(json) else {
             continue;
         };
         let raw = redaction.event(raw);

@@ -45,6 +45,7 @@ mod read;
 mod reply;
 mod search;
 mod stats;
+mod store;
 
 pub use caller::RemoteAddr;
 pub use limits::Limits;

@@ -13,7 +13,6 @@
 //! that is not a Kubernetes audit entry is acknowledged (200, so it is not
 //! redelivered forever) and kept in the dead-letter log with its reason.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use audit_api::envelope::{Context, DeadReason, gke};
@@ -27,9 +26,10 @@ use openidconnect::{ClientId, IssuerUrl, Nonce};
 use serde::Deserialize;
 
 use super::caller::{bearer, peer_of};
-use super::ingest::accept_cloud_events;
-use super::reply::{error, ingest_error, unauthorized};
-use super::{AppState, INGEST_DEADLINE};
+use super::ingest::{accept_cloud_events, ingest_cluster, ingest_params};
+use super::reply::{error, unauthorized};
+use super::{AppState, store};
+use crate::auth::Principal;
 use crate::deadletter::DeadLetter;
 use audit_api::api::ErrorBody;
 
@@ -212,25 +212,42 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
     let token = bearer(&parts.headers);
     // With --pubsub-audience the OIDC token is required unless an ingest
     // credential is configured (which then also lets a request in).
-    let mut allowed = if st.pubsub.is_some() && !st.ingest.is_configured() {
-        false
+    let mut principal = if st.pubsub.is_some() && !st.ingest.is_configured() {
+        None
     } else {
-        st.ingest.allows(token, &peer)
+        st.ingest.authenticate(token, &peer).ok()
     };
-    if !allowed && let (Some(auth), Some(jwt)) = (&st.pubsub, token) {
+    if principal.is_none()
+        && let (Some(auth), Some(jwt)) = (&st.pubsub, token)
+    {
         match auth.verify(jwt).await {
-            Ok(()) => allowed = true,
+            // A push subscription's token is bound to no cluster.
+            Ok(()) => principal = Some(Principal { cluster: None }),
             Err(why) => {
                 tracing::warn!(remote = ?remote, reason = %why, "Pub/Sub push token refused");
             }
         }
     }
-    if !allowed {
+    let Some(principal) = principal else {
         tracing::warn!(remote = ?remote, "unauthenticated Pub/Sub push refused");
         return unauthorized(
             "Pub/Sub push (a bearer token or the subscription's OIDC token for --pubsub-audience)",
         );
-    }
+    };
+    // The cluster as on the webhook: a token bound to one stores as it,
+    // else `?cluster=` on the push endpoint, else the entry's.
+    let params = match ingest_params(&parts.uri) {
+        Ok(p) => p,
+        Err(r) => return r.into_response(),
+    };
+    let report = params.report.is_some();
+    let cluster = match ingest_cluster(&st, &principal, params.cluster) {
+        Ok(c) => c,
+        Err(r) => {
+            tracing::warn!(remote = ?remote, reason = %r.message, "Pub/Sub push refused");
+            return r.into_response();
+        }
+    };
     let deadline = tokio::time::Instant::now() + st.sink.overload_wait();
     let read = tokio::time::timeout(
         st.body_read_timeout,
@@ -255,8 +272,7 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
                 remote.map(|r| r.to_string()),
                 &redaction.rejected(&bytes),
             );
-            let sink = st.sink.clone();
-            let _ = tokio::spawn(async move { sink.ingest(Vec::new(), vec![d]).await }).await;
+            store::keep_rejected_body(&st, d).await;
             return bad_request(reason);
         }
     };
@@ -272,7 +288,14 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
         )),
         Ok(data) => {
             let decoded = gke::decode(&data, &Context::default());
-            accept_cloud_events(&st, decoded.events, &source, &mut accepted, &mut dead);
+            accept_cloud_events(
+                &st,
+                decoded.events,
+                &cluster,
+                &source,
+                &mut accepted,
+                &mut dead,
+            );
             for d in decoded.dead {
                 dead.push(DeadLetter::new(
                     "event",
@@ -293,34 +316,8 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
             ));
         }
     }
-    let m = &st.sink.shared.metrics;
-    m.events_received
-        .fetch_add((accepted.len() + dead.len()) as u64, Relaxed);
-    let (n_ok, n_bad) = (accepted.len() as u64, dead.len() as u64);
-    if let Err(e) = st.sink.reserve_by(accepted.len(), deadline).await {
-        return ingest_error(e);
-    }
-    let sink = st.sink.clone();
-    let task = tokio::spawn(async move { sink.ingest(accepted, dead).await });
-    match tokio::time::timeout(INGEST_DEADLINE, task).await {
-        Ok(Ok(Ok(()))) => {
-            if n_bad > 0 {
-                m.reject("invalid_event", n_bad);
-            }
-            axum::Json(audit_api::api::IngestResponse {
-                accepted: n_ok,
-                rejected: n_bad,
-            })
-            .into_response()
-        }
-        Ok(Ok(Err(e))) => ingest_error(e),
-        Ok(Err(e)) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorBody::new("internal", e.to_string()),
-        ),
-        Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorBody::new("overloaded", "the write-ahead log is slow; retry later"),
-        ),
+    match store::store(&st, accepted, dead, deadline, report, &source).await {
+        Ok(answer) => axum::Json(answer).into_response(),
+        Err(e) => e.into_response(),
     }
 }
