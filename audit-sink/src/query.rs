@@ -1,5 +1,14 @@
 //! Translation of the shared query AST ([`audit_api::Query`]) into tantivy
 //! queries over the schema of [`crate::index`].
+//!
+//! Hand-written rather than tantivy's `QueryParser`: the language is
+//! `audit-api`'s — one parser and AST for `kubectl audit` and the sink,
+//! which also evaluates it in memory for follow (`Query::matches`) — not
+//! Lucene's syntax. Its fields map onto our own schema (keywords, the code
+//! range, annotation keys and values, phrases over the free text), and a
+//! phrase ending in `*` has a bounded expansion with a message saying what
+//! to do ([`MAX_PREFIX_EXPANSIONS`]). Translating the parsed AST keeps one
+//! parser and one meaning for every client.
 
 use std::ops::Bound;
 
