@@ -1,128 +1,31 @@
 //! PATCH bodies: JSON merge patch (RFC 7386), strategic merge patch (applied
 //! as a merge patch, which is what it amounts to for maps such as labels,
-//! annotations and a Secret's data) and JSON patch (RFC 6902).
+//! annotations and a Secret's data) and JSON patch (RFC 6902), with the
+//! `json-patch` crate.
 
 use serde_json::Value;
 
+/// Why a JSON patch was not applied.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum JsonPatchError {
+    /// The body is not a list of RFC 6902 operations.
+    #[error("the body is not a JSON patch (a list of operations): {0}")]
+    Invalid(#[source] serde_json::Error),
+    /// An operation failed (missing path, failed test…); nothing was changed.
+    #[error(transparent)]
+    Failed(#[from] json_patch::PatchError),
+}
+
 /// RFC 7386: objects merge recursively, `null` deletes, anything else replaces.
 pub(crate) fn merge(target: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Default::default());
-    }
-    let Value::Object(target) = target else {
-        return;
-    };
-    for (key, value) in patch {
-        if value.is_null() {
-            target.remove(key);
-        } else {
-            merge(target.entry(key.clone()).or_insert(Value::Null), value);
-        }
-    }
+    json_patch::merge(target, patch);
 }
 
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
-}
-
-/// The parent of `pointer` and the last token.
-fn parent<'a>(doc: &'a mut Value, pointer: &str) -> Result<(&'a mut Value, String), String> {
-    let (parent, last) = pointer
-        .rsplit_once('/')
-        .ok_or_else(|| format!("invalid JSON pointer {pointer:?}"))?;
-    let target = if parent.is_empty() {
-        doc
-    } else {
-        doc.pointer_mut(parent)
-            .ok_or_else(|| format!("path {parent:?} does not exist"))?
-    };
-    Ok((target, unescape(last)))
-}
-
-fn add(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
-    let (target, key) = parent(doc, path)?;
-    match target {
-        Value::Object(m) => {
-            m.insert(key, value);
-            Ok(())
-        }
-        Value::Array(a) => {
-            let index = if key == "-" {
-                a.len()
-            } else {
-                key.parse::<usize>()
-                    .map_err(|_| format!("invalid index {key:?}"))?
-            };
-            if index > a.len() {
-                return Err(format!("index {index} out of range"));
-            }
-            a.insert(index, value);
-            Ok(())
-        }
-        _ => Err(format!("cannot add to {path:?}")),
-    }
-}
-
-fn remove(doc: &mut Value, path: &str) -> Result<Value, String> {
-    let (target, key) = parent(doc, path)?;
-    match target {
-        Value::Object(m) => m
-            .remove(&key)
-            .ok_or_else(|| format!("path {path:?} does not exist")),
-        Value::Array(a) => {
-            let index = key
-                .parse::<usize>()
-                .map_err(|_| format!("invalid index {key:?}"))?;
-            if index >= a.len() {
-                return Err(format!("index {index} out of range"));
-            }
-            Ok(a.remove(index))
-        }
-        _ => Err(format!("path {path:?} does not exist")),
-    }
-}
-
-/// RFC 6902 operations: add, remove, replace, move, copy, test.
-pub(crate) fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), String> {
-    let ops = ops
-        .as_array()
-        .ok_or("a JSON patch is a list of operations")?;
-    for op in ops {
-        let path = op["path"].as_str().ok_or("an operation needs a path")?;
-        match op["op"].as_str().unwrap_or("") {
-            "add" => add(doc, path, op["value"].clone())?,
-            "remove" => {
-                remove(doc, path)?;
-            }
-            "replace" => {
-                remove(doc, path)?;
-                add(doc, path, op["value"].clone())?;
-            }
-            "move" => {
-                let from = op["from"].as_str().ok_or("move needs from")?;
-                let value = remove(doc, from)?;
-                add(doc, path, value)?;
-            }
-            "copy" => {
-                let from = op["from"].as_str().ok_or("copy needs from")?;
-                let value = doc
-                    .pointer(from)
-                    .cloned()
-                    .ok_or_else(|| format!("path {from:?} does not exist"))?;
-                add(doc, path, value)?;
-            }
-            "test" => {
-                if doc.pointer(path) != Some(&op["value"]) {
-                    return Err(format!("test operation on {path:?} failed"));
-                }
-            }
-            other => return Err(format!("unknown operation {other:?}")),
-        }
-    }
+/// RFC 6902 operations: add, remove, replace, move, copy, test; all or nothing.
+pub(crate) fn json_patch(doc: &mut Value, ops: &Value) -> Result<(), JsonPatchError> {
+    let patch: json_patch::Patch =
+        serde_json::from_value(ops.clone()).map_err(JsonPatchError::Invalid)?;
+    json_patch::patch(doc, &patch)?;
     Ok(())
 }
 
@@ -161,6 +64,18 @@ mod tests {
             doc,
             json!({"metadata": {"labels": {"a/b": "2"}}, "list": [2, 3]})
         );
-        assert!(json_patch(&mut doc, &json!([{"op": "remove", "path": "/nope"}])).is_err());
+        let before = doc.clone();
+        let err = json_patch(
+            &mut doc,
+            &json!([
+                {"op": "add", "path": "/list/-", "value": 4},
+                {"op": "remove", "path": "/nope"},
+            ]),
+        )
+        .unwrap_err();
+        assert!(matches!(err, JsonPatchError::Failed(_)), "{err}");
+        assert_eq!(doc, before, "a failed patch changes nothing");
+        let err = json_patch(&mut doc, &json!({"op": "add"})).unwrap_err();
+        assert!(matches!(err, JsonPatchError::Invalid(_)), "{err}");
     }
 }
