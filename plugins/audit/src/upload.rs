@@ -3,7 +3,10 @@
 //! exports (EKS, GKE, AKS; see `audit_api::envelope`) — with the reader
 //! `audit-sink import` shares (`audit_api::logfile`), and sends the events to
 //! the sink as `EventList` batches, the way the webhook backend would. The
-//! sink deduplicates, so importing a file twice stores its events once.
+//! sink deduplicates, so importing a file twice stores its events once; each
+//! batch asks it to say how many it already had (`?report=duplicates`), so a
+//! file's summary counts those as duplicates too. A batch holds the events
+//! of one file, so each file's counts are its own.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -120,19 +123,18 @@ pub async fn import(cli: &Cli, args: &ImportArgs) -> anyhow::Result<()> {
                     fs.duplicates += 1;
                     continue;
                 }
-                fs.stored += 1;
                 batch.push(e.json);
                 if batch.len() == args.batch_size {
-                    send_batch(&sink, &mut batch, &mut summary).await?;
+                    send_batch(&sink, &mut batch, &mut summary, &mut fs).await?;
                     progress.set_position(done_bytes + file.position());
                 }
             }
         }
+        send_batch(&sink, &mut batch, &mut summary, &mut fs).await?;
         done_bytes += file.len();
         progress.set_position(done_bytes);
         summary.per_file.push(fs);
     }
-    send_batch(&sink, &mut batch, &mut summary).await?;
     progress.finish_and_clear();
     if let Some(f) = dead_file.as_mut() {
         f.flush().context("cannot write --dead-letters")?;
@@ -237,10 +239,14 @@ pub fn event_list_body(items: &[String]) -> std::io::Result<Vec<u8>> {
     gz.finish()
 }
 
+/// Sends one batch of `file`'s events; counts what the sink stored and what
+/// it already had (all stored when it cannot tell: a sink in fleet mode, or
+/// an older one).
 async fn send_batch(
     sink: &Sink,
     batch: &mut Vec<String>,
     summary: &mut ImportSummary,
+    file: &mut FileSummary,
 ) -> anyhow::Result<()> {
     if batch.is_empty() {
         return Ok(());
@@ -257,6 +263,9 @@ async fn send_batch(
     summary.sent += batch.len() as u64;
     summary.accepted += answer.accepted;
     summary.rejected += answer.rejected;
+    let duplicates = answer.duplicates.unwrap_or(0).min(answer.accepted);
+    file.duplicates += duplicates;
+    file.stored += answer.accepted - duplicates;
     batch.clear();
     Ok(())
 }

@@ -276,7 +276,7 @@ impl Sink {
                 .send(
                     http::Method::POST,
                     audit_api::EVENTS_PATH,
-                    &[],
+                    &[("report".into(), audit_api::api::REPORT_DUPLICATES.into())],
                     Some(Upload {
                         bytes: gzipped_event_list.clone(),
                         gzip: true,
