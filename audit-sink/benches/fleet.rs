@@ -30,7 +30,7 @@ mod nats_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use axum::body::Bytes;
 use common::{SendCounters, SinkProcess, arg, machine};
 use nats_support::NatsCluster;

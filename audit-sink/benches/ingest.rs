@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use audit_sink::index::{Partitions, Writers, prepare_json};
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use axum::body::Bytes;
 use common::{SendCounters, SinkProcess, arg, dir_size, machine};
 

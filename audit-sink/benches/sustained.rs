@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use axum::body::Bytes;
 use common::{SendCounters, SinkProcess, arg, machine};
 

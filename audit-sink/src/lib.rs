@@ -31,5 +31,9 @@ pub mod query;
 pub mod redaction;
 #[cfg(feature = "server")]
 pub mod server;
-pub mod testgen;
 pub mod wal;
+
+// The unit tests' synthetic events come from the generator every test,
+// benchmark and xtask command shares (a dev-dependency: never shipped).
+#[cfg(test)]
+use audit_gen as testgen;

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::Command;
 use std::time::Duration;
 
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use common::*;
 
 fn generated(seed: u64, n: usize) -> Vec<String> {

@@ -238,10 +238,10 @@ async fn kubectl_get_watch_prints_the_list_then_each_later_event_once() {
         }
     };
     recv(&mut got, listed.len());
-    let second = audit_sink::testgen::events(
+    let second = audit_gen::events(
         18,
         100,
-        audit_sink::testgen::Level::Metadata,
+        audit_gen::Level::Metadata,
         "2026-01-04T10:00:00Z".parse().unwrap(),
         1_000_000,
     );

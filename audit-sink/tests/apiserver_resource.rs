@@ -292,16 +292,16 @@ async fn kubectl_gets_a_table_and_the_discovery_it_needs() {
     }
 
     // Events of a second cluster add the Cluster column.
-    let other: Vec<String> = audit_sink::testgen::events(
+    let other: Vec<String> = audit_gen::events(
         99,
         5,
-        audit_sink::testgen::Level::Metadata,
+        audit_gen::Level::Metadata,
         "2026-01-05T12:00:00Z".parse().unwrap(),
         1_000_000,
     );
     let r = reqwest::Client::new()
         .post(format!("{}/v1/events?cluster=prod-eu", a.sink_url))
-        .body(audit_sink::testgen::event_list(&other))
+        .body(audit_gen::event_list(&other))
         .send()
         .await
         .unwrap();
@@ -492,7 +492,7 @@ async fn request_header_settings_are_read_from_the_clusters_configmap() {
 async fn ingest_until(a: &Aggregated, items: &[String], total: usize) {
     let r = reqwest::Client::new()
         .post(format!("{}/v1/events", a.sink_url))
-        .body(audit_sink::testgen::event_list(items))
+        .body(audit_gen::event_list(items))
         .send()
         .await
         .unwrap();
@@ -568,10 +568,10 @@ async fn a_watch_from_a_lists_resource_version_gets_what_was_stored_after_it_onc
     );
     // Stored after the list and before the watch; older by their time than
     // the listed ones, so only the position tells them apart.
-    let second = audit_sink::testgen::events(
+    let second = audit_gen::events(
         17,
         150,
-        audit_sink::testgen::Level::Metadata,
+        audit_gen::Level::Metadata,
         "2026-01-04T10:00:00Z".parse().unwrap(),
         1_000_000,
     );

@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use audit_sink::testgen;
+use audit_gen as testgen;
 use base64::Engine as _;
 use common::*;
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

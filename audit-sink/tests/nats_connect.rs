@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use common::*;
 use nats_support::NatsCluster;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};

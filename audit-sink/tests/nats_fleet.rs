@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use common::*;
 use nats_support::NatsCluster;
 

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use audit_api::fields::EventFields;
 use audit_api::{Event, parse_query};
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 
 mod common;
 
-use audit_sink::testgen::{self, Level};
+use audit_gen::{self as testgen, Level};
 use common::*;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 

@@ -22,6 +22,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use audit_gen::SplitMix64;
 use serde_json::{Map, Value};
 
 use crate::workspace::Workspace;
@@ -243,35 +244,11 @@ fn users() -> Vec<User> {
     out
 }
 
-/// SplitMix64: tiny, fast, and fixed forever (unlike `rand`'s `StdRng`,
-/// whose stream may change between versions), so corpora stay reproducible.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed ^ 0x6a09_e667_f3bc_c908)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// A float in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
+/// The shared generator's PRNG ([`audit_gen::SplitMix64`]: fixed forever,
+/// unlike `rand`'s `StdRng`), its state offset from the seed as it always
+/// was, so a seed gives the same corpus as before.
+fn corpus_rng(seed: u64) -> SplitMix64 {
+    SplitMix64::new(seed ^ 0x6a09_e667_f3bc_c908)
 }
 
 /// The values cut out of a template.
@@ -509,7 +486,7 @@ fn template_of(line: &str, source: String) -> Result<Template> {
     // Every variant must render to an event the sink accepts.
     let users = users();
     let mut values = Values::default();
-    let mut rng = SplitMix64::new(0);
+    let mut rng = corpus_rng(0);
     values.fill(&mut rng, &users, &t, 1_700_000_000_000_000);
     for v in t.allowed.iter().chain(&t.forbidden) {
         let mut buf = Vec::new();
@@ -885,7 +862,7 @@ pub struct Spec {
 /// spec and templates). Returns the bytes written.
 pub fn generate(templates: &[Template], spec: &Spec, out: &mut impl Write) -> io::Result<u64> {
     let users = users();
-    let mut rng = SplitMix64::new(spec.seed);
+    let mut rng = corpus_rng(spec.seed);
     let mut values = Values::default();
     let mut counter = CountingWriter {
         inner: out,

@@ -31,8 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use rand::rngs::StdRng;
-use rand::{Rng as _, SeedableRng};
+use audit_gen::{Level, SplitMix64};
 use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::watch;
 
@@ -367,10 +366,10 @@ async fn soak(
     });
 
     // The supervisor: kill at random, restart, until the deadline.
-    let mut kill_rng = StdRng::seed_from_u64(args.seed ^ 0x6b69_6c6c);
+    let mut kill_rng = SplitMix64::new(args.seed ^ 0x6b69_6c6c);
     loop {
         let next_kill = if kill {
-            let secs = kill_rng.random_range(args.kill_every.0..=args.kill_every.1);
+            let secs = kill_rng.between(args.kill_every.0, args.kill_every.1);
             (tokio::time::Instant::now() + Duration::from_secs(secs)).min(deadline)
         } else {
             deadline
@@ -710,74 +709,24 @@ fn parse_audit_id(seed: u64, id: &str) -> Option<(u16, u32, usize)> {
     (s == seed as u32 && parts.next().is_none() && i < BATCH).then_some((sender, hi << 12 | lo, i))
 }
 
-const USERS: &[&str] = &[
-    "alice",
-    "bob",
-    "system:serviceaccount:ci:deployer",
-    "system:node:worker-1",
-    "system:kube-controller-manager",
-];
-const VERBS: &[&str] = &[
-    "get", "list", "watch", "create", "update", "patch", "delete",
-];
-const RESOURCES: &[(&str, &str)] = &[
-    ("pods", ""),
-    ("secrets", ""),
-    ("configmaps", ""),
-    ("deployments", "apps"),
-    ("leases", "coordination.k8s.io"),
-];
-const NAMESPACES: &[&str] = &["default", "prod", "staging", "kube-system"];
-const CODES: &[u16] = &[200, 200, 200, 201, 403, 404, 409, 500];
-
-/// The `EventList` body of one batch: the same arguments always give the same bytes.
+/// The `EventList` body of one batch: the same arguments always give the same
+/// bytes. The events are the shared generator's ([`audit_gen::event`]), with
+/// an `auditID` naming the batch and the [`MARKER`] annotation; every fourth
+/// batch carries request and response bodies.
 fn batch_body(seed: u64, sender: u16, batch: u32, start_micros: i64) -> String {
-    let mut rng = StdRng::seed_from_u64(seed ^ (u64::from(sender) << 40) ^ u64::from(batch));
-    let full_bodies = batch % 4 == 3;
+    let mut rng = SplitMix64::new(seed ^ (u64::from(sender) << 40) ^ u64::from(batch));
+    let level = if batch % 4 == 3 {
+        Level::RequestResponse
+    } else {
+        Level::Metadata
+    };
     let mut items = Vec::with_capacity(BATCH);
     for i in 0..BATCH {
         let received = jiff::Timestamp::from_microsecond(start_micros + i as i64 * 1000)
             .expect("timestamp in range");
-        let stage = jiff::Timestamp::from_microsecond(received.as_microsecond() + 1500)
-            .expect("timestamp in range");
-        let user = USERS[rng.random_range(0..USERS.len())];
-        let verb = VERBS[rng.random_range(0..VERBS.len())];
-        let (resource, group) = RESOURCES[rng.random_range(0..RESOURCES.len())];
-        let ns = NAMESPACES[rng.random_range(0..NAMESPACES.len())];
-        let code = CODES[rng.random_range(0..CODES.len())];
-        let name = format!("obj-{}", rng.random_range(0..300));
-        let prefix = if group.is_empty() {
-            "/api/v1".to_string()
-        } else {
-            format!("/apis/{group}/v1")
-        };
-        let mut ev = serde_json::json!({
-            "level": if full_bodies { "RequestResponse" } else { "Metadata" },
-            "auditID": audit_id(seed, sender, batch, i),
-            "stage": "ResponseComplete",
-            "requestURI": format!("{prefix}/namespaces/{ns}/{resource}/{name}"),
-            "verb": verb,
-            "user": {"username": user, "groups": ["system:authenticated"]},
-            "sourceIPs": [format!("10.1.{}.{}", sender, 1 + rng.random_range(0..250))],
-            "userAgent": "kube-apiserver-soak/v1.32",
-            "objectRef": {"resource": resource, "namespace": ns, "name": name, "apiGroup": group, "apiVersion": "v1"},
-            "responseStatus": {"metadata": {}, "code": code},
-            "requestReceivedTimestamp": received.to_string(),
-            "stageTimestamp": stage.to_string(),
-            "annotations": {
-                "authorization.k8s.io/decision": if code == 403 { "forbid" } else { "allow" },
-                MARKER: format!("s{sender}-b{batch}"),
-            },
-        });
-        if full_bodies {
-            let body = serde_json::json!({
-                "kind": "ConfigMap", "apiVersion": "v1",
-                "metadata": {"name": name, "namespace": ns, "labels": {"app": format!("app-{}", rng.random_range(0..40))}},
-                "data": {"config.yaml": format!("replicas: {}\nimage: registry.example.com/app:{}\n", rng.random_range(1..9), rng.random_range(0..100))}
-            });
-            ev["requestObject"] = body.clone();
-            ev["responseObject"] = body;
-        }
+        let mut ev = audit_gen::event(&mut rng, seed, i, level, received);
+        ev["auditID"] = audit_id(seed, sender, batch, i).into();
+        ev["annotations"][MARKER] = format!("s{sender}-b{batch}").into();
         items.push(ev);
     }
     serde_json::json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {}, "items": items})
@@ -796,7 +745,7 @@ async fn endpoint(shared: &Shared, until: tokio::time::Instant) -> Option<(Strin
 
 async fn sender(shared: Arc<Shared>, id: u16, rate: f64, deadline: tokio::time::Instant) {
     let c = &shared.counters;
-    let mut rng = StdRng::seed_from_u64(shared.seed ^ 0x5e4d ^ u64::from(id) << 32);
+    let mut rng = SplitMix64::new(shared.seed ^ 0x5e4d ^ u64::from(id) << 32);
     let interval = (rate > 0.0).then(|| Duration::from_secs_f64(BATCH as f64 / rate));
     let mut next_at = tokio::time::Instant::now();
     let mut mine: Vec<Acked> = Vec::new();
@@ -812,8 +761,8 @@ async fn sender(shared: Arc<Shared>, id: u16, rate: f64, deadline: tokio::time::
             }
         }
         // One in eight sends is a resend of an acknowledged batch.
-        let resend = (!mine.is_empty() && rng.random_ratio(1, 8))
-            .then(|| mine[rng.random_range(0..mine.len())]);
+        let resend = (!mine.is_empty() && rng.below(8) == 0)
+            .then(|| mine[rng.below(mine.len() as u64) as usize]);
         let (batch, start) = match resend {
             Some(a) => {
                 c.resends.fetch_add(1, Relaxed);
@@ -919,7 +868,7 @@ async fn count(shared: &Shared, url: &str, q: &str) -> Option<Result<u64, String
 
 async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
     let c = &shared.counters;
-    let mut rng = StdRng::seed_from_u64(shared.seed ^ 0x5ea4c4);
+    let mut rng = SplitMix64::new(shared.seed ^ 0x5ea4c4);
     let mut round = 0u64;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -942,12 +891,17 @@ async fn searcher(shared: Arc<Shared>, deadline: tokio::time::Instant) {
         if candidates.is_empty() || up_since.elapsed() < Duration::from_secs(1) {
             continue;
         }
-        let a = candidates[rng.random_range(0..candidates.len())];
+        let a = candidates[rng.below(candidates.len() as u64) as usize];
         let marker = format!(
             "annotation:{}",
             audit_api::query::quote_value(&format!("{MARKER}=s{}-b{}", a.sender, a.batch))
         );
-        let id = audit_id(shared.seed, a.sender, a.batch, rng.random_range(0..BATCH));
+        let id = audit_id(
+            shared.seed,
+            a.sender,
+            a.batch,
+            rng.below(BATCH as u64) as usize,
+        );
         let by_id = format!("auditid:{id}");
         let mut last = String::new();
         let mut ok = false;
@@ -1035,15 +989,15 @@ async fn nats_killer(
     down: (u64, u64),
     deadline: tokio::time::Instant,
 ) {
-    let mut rng = StdRng::seed_from_u64(shared.seed ^ 0x6e61_7473);
+    let mut rng = SplitMix64::new(shared.seed ^ 0x6e61_7473);
     loop {
-        let wait = Duration::from_secs(rng.random_range(every.0..=every.1));
-        let hold = Duration::from_secs(rng.random_range(down.0..=down.1));
+        let wait = Duration::from_secs(rng.between(every.0, every.1));
+        let hold = Duration::from_secs(rng.between(down.0, down.1));
         if tokio::time::Instant::now() + wait + hold >= deadline {
             return;
         }
         tokio::time::sleep(wait).await;
-        let node = rng.random_range(0..nats::NODES);
+        let node = rng.below(nats::NODES as u64) as usize;
         let mut c = cluster.lock().await;
         let pid = c.kill9(node).await;
         shared.counters.nats_kills.fetch_add(1, Relaxed);
@@ -1066,11 +1020,11 @@ async fn filler(
     every: (u64, u64),
     deadline: tokio::time::Instant,
 ) {
-    let mut rng = StdRng::seed_from_u64(shared.seed ^ 0xf111);
+    let mut rng = SplitMix64::new(shared.seed ^ 0xf111);
     let path = mnt.join("filler");
     loop {
-        let wait = Duration::from_secs(rng.random_range(every.0..=every.1));
-        let hold = Duration::from_secs(rng.random_range(5..=15));
+        let wait = Duration::from_secs(rng.between(every.0, every.1));
+        let hold = Duration::from_secs(rng.between(5, 15));
         if tokio::time::Instant::now() + wait + hold >= deadline {
             return;
         }

@@ -241,7 +241,7 @@ impl Aggregated {
         let c = reqwest::Client::new();
         let r = c
             .post(format!("{}/v1/events", self.sink_url))
-            .body(audit_sink::testgen::event_list(items))
+            .body(audit_gen::event_list(items))
             .send()
             .await
             .unwrap();
@@ -330,10 +330,10 @@ pub fn items(list: &Value) -> Vec<Value> {
 
 /// 200 test events spread over the namespaces default, prod, staging and kube-system.
 pub fn test_events() -> Vec<String> {
-    audit_sink::testgen::events(
+    audit_gen::events(
         16,
         200,
-        audit_sink::testgen::Level::Metadata,
+        audit_gen::Level::Metadata,
         "2026-01-05T10:00:00Z".parse().unwrap(),
         1_000_000,
     )

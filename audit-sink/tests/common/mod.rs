@@ -110,7 +110,7 @@ pub fn client() -> reqwest::Client {
 pub async fn post_list(c: &reqwest::Client, url: &str, items: &[String]) -> reqwest::Response {
     c.post(format!("{url}/v1/events"))
         .header("content-type", "application/json")
-        .body(audit_sink::testgen::event_list(items))
+        .body(audit_gen::event_list(items))
         .send()
         .await
         .expect("post")
