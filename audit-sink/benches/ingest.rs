@@ -34,8 +34,8 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use audit_sink::index::{Partitions, Writers, prepare_json};
 use audit_gen::{self as testgen, Level};
+use audit_sink::index::{Partitions, Writers, prepare_json};
 use axum::body::Bytes;
 use common::{SendCounters, SinkProcess, arg, dir_size, machine};
 
