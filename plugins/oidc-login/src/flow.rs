@@ -2,15 +2,13 @@
 //! pasted code, device authorization, password, client credentials) and the
 //! refresh, each ending with verified tokens.
 
-use std::time::Duration;
-
 use anyhow::{Context as _, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SecureRandom as _;
 
 use crate::adapters::loopback::Loopback;
-use crate::adapters::provider::{Provider, ProviderError, TokenResponse};
+use crate::adapters::provider::{AuthorizationRequest, Provider, ProviderError, TokenResponse};
 use crate::settings::{Grant, Pkce as PkceChoice, Settings};
 
 /// What a login or refresh gives. Its `Debug` shows no token.
@@ -57,9 +55,10 @@ fn random_b64(bytes: usize) -> anyhow::Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
+/// A PKCE code verifier (RFC 7636); its S256 challenge goes with the
+/// authorization request.
 struct Pkce {
     verifier: String,
-    challenge: String,
 }
 
 fn pkce(settings: &Settings, provider: &Provider) -> anyhow::Result<Option<Pkce>> {
@@ -71,14 +70,8 @@ fn pkce(settings: &Settings, provider: &Provider) -> anyhow::Result<Option<Pkce>
     if !use_it {
         return Ok(None);
     }
-    let verifier = random_b64(32)?;
-    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-        &ring::digest::SHA256,
-        verifier.as_bytes(),
-    ));
     Ok(Some(Pkce {
-        verifier,
-        challenge,
+        verifier: random_b64(32)?,
     }))
 }
 
@@ -157,37 +150,15 @@ fn authorization_url(
     nonce: &str,
     pkce: Option<&Pkce>,
 ) -> anyhow::Result<String> {
-    let endpoint = provider.discovery.authorization_endpoint().ok_or_else(|| {
-        anyhow!(
-            "the provider {} has no authorization_endpoint; use --grant-type=device-code, password or client-credentials",
-            provider.issuer()
-        )
-    })?;
-    let mut url = url::Url::parse(endpoint).with_context(|| {
-        format!("the provider's authorization_endpoint {endpoint:?} is not a URL")
-    })?;
-    {
-        let mut query = url.query_pairs_mut();
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", provider.client_id())
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("scope", &settings.scope_string())
-            .append_pair("state", state)
-            .append_pair("nonce", nonce);
-        if let Some(pkce) = pkce {
-            query
-                .append_pair("code_challenge", &pkce.challenge)
-                .append_pair("code_challenge_method", "S256");
-        }
-        if let Some(hint) = &settings.login_hint {
-            query.append_pair("login_hint", hint);
-        }
-        for (k, v) in &settings.extra_params {
-            query.append_pair(k, v);
-        }
-    }
-    Ok(url.into())
+    Ok(provider.authorization_url(&AuthorizationRequest {
+        redirect_uri,
+        scopes: &settings.scopes,
+        state,
+        nonce,
+        pkce_verifier: pkce.map(|p| p.verifier.as_str()),
+        login_hint: settings.login_hint.as_deref(),
+        extra_params: &settings.extra_params,
+    })?)
 }
 
 async fn exchange_code(
@@ -394,70 +365,37 @@ async fn device_code(settings: &Settings, provider: &Provider) -> anyhow::Result
     // providers whose clients require PKCE require it on the device flow too
     // (kubelogin#1470), and the others ignore the extra parameters.
     let pkce = pkce(settings, provider)?;
-    let mut extra = Vec::new();
-    if let Some(pkce) = &pkce {
-        extra.push(("code_challenge".to_string(), pkce.challenge.clone()));
-        extra.push(("code_challenge_method".to_string(), "S256".to_string()));
-    }
+    let verifier = pkce.as_ref().map(|p| p.verifier.as_str());
     let auth = provider
-        .device_authorization(&settings.scope_string(), extra)
+        .device_authorization(&settings.scopes, verifier)
         .await?;
-    match &auth.verification_uri_complete {
+    let user_code = auth.user_code().secret();
+    let verification_uri = auth.verification_uri().as_str();
+    let complete = auth
+        .verification_uri_complete()
+        .map(|c| c.secret().as_str());
+    match complete {
         Some(complete) => {
             eprintln!("Please visit the following URL to log in: {complete}");
-            eprintln!(
-                "(or open {} and enter the code {})",
-                auth.verification_uri, auth.user_code
-            );
+            eprintln!("(or open {verification_uri} and enter the code {user_code})");
         }
         None => eprintln!(
-            "Please visit the following URL and enter the code {}: {}",
-            auth.user_code, auth.verification_uri
+            "Please visit the following URL and enter the code {user_code}: {verification_uri}"
         ),
     }
-    let open = auth
-        .verification_uri_complete
-        .as_deref()
-        .unwrap_or(&auth.verification_uri);
-    if let Err(e) = settings.browser.open(open) {
+    if let Err(e) = settings.browser.open(complete.unwrap_or(verification_uri)) {
         eprintln!("warning: {e}; open the URL above yourself");
     }
-    let expires = Duration::from_secs(auth.expires_in.unwrap_or(600));
-    let deadline = tokio::time::Instant::now() + expires;
-    // RFC 8628 §3.5: 5 seconds when the provider does not say.
-    let mut interval = Duration::from_secs(auth.interval.unwrap_or(5).max(1));
-    loop {
-        tokio::time::sleep(interval).await;
-        let form = vec![
-            (
-                "grant_type".to_string(),
-                "urn:ietf:params:oauth:grant-type:device_code".to_string(),
+    match provider.poll_device_authorization(&auth, verifier).await {
+        Ok(response) => finish(settings, provider, response, None, None).await,
+        Err(ProviderError::OAuth { error, .. }) => match error.error.as_str() {
+            "access_denied" => bail!("the login was denied at the provider ({error})"),
+            "expired_token" => bail!(
+                "the device code expired before the login was completed ({error}); run the command again and finish the login in time"
             ),
-            ("device_code".to_string(), auth.device_code.clone()),
-        ];
-        let mut form = form;
-        if let Some(pkce) = &pkce {
-            form.push(("code_verifier".to_string(), pkce.verifier.clone()));
-        }
-        match provider.token("device code", form).await {
-            Ok(response) => return finish(settings, provider, response, None, None).await,
-            Err(ProviderError::OAuth { error, .. }) => match error.error.as_str() {
-                "authorization_pending" => {}
-                "slow_down" => interval += Duration::from_secs(5),
-                "access_denied" => bail!("the login was denied at the provider ({error})"),
-                "expired_token" => bail!(
-                    "the device code expired before the login was completed ({error}); run the command again and finish the login in time"
-                ),
-                _ => bail!("the provider refused the device code login: {error}"),
-            },
-            Err(e) => return Err(e.into()),
-        }
-        if tokio::time::Instant::now() >= deadline {
-            bail!(
-                "the device code expired after {}s before the login was completed; run the command again",
-                expires.as_secs()
-            );
-        }
+            _ => bail!("the provider refused the device code login: {error}"),
+        },
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -27,6 +27,31 @@ fn a_redirecting_token_endpoint_is_not_followed() {
     );
 }
 
+/// The device flow polls with oauth2's loop, which would retry a failed
+/// request until the code expires: a redirect must end the login at once.
+#[test]
+fn a_redirecting_token_endpoint_ends_the_device_flow_at_once() {
+    let setup = Setup::new(OidcProvider::builder().redirecting_token_endpoint());
+    let mut args = setup.args();
+    args.extend([
+        "--grant-type=device-code".to_string(),
+        "--browser-command=true".to_string(),
+    ]);
+    let out = run(&args, EXEC_INFO_V1_NONINTERACTIVE);
+    let stderr = stderr_of(&out);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("307") && stderr.contains("redirects are not followed"),
+        "{stderr}"
+    );
+    let stats = setup.provider.stats().unwrap();
+    assert_eq!(stats.device_authorization_requests(), 1);
+    assert_eq!(
+        stats.redirect_target, 0,
+        "the device code never went to the redirect's target"
+    );
+}
+
 #[test]
 fn the_certificate_authority_replaces_the_system_roots() {
     let setup = Setup::new(OidcProvider::builder());

@@ -1011,6 +1011,24 @@ mod tests {
     }
 
     #[test]
+    fn id_tokens_without_a_required_claim_are_refused() {
+        let allowed = vec!["ES256".to_string()];
+        for missing in ["iat", "sub", "exp"] {
+            let mut payload = claims();
+            payload.as_object_mut().unwrap().remove(missing);
+            let (token, jwk) = sign_es256(&payload, "k1");
+            let err = verify_id_token(
+                &token,
+                &Jwks { keys: vec![jwk] },
+                &allowed,
+                &id_token_expectations(1500),
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains(missing), "{missing}: {err}");
+        }
+    }
+
+    #[test]
     fn id_token_checks_through_the_verifier() {
         let allowed = vec!["ES256".to_string()];
         let check = |payload: Value, expect: &Expectations<'_>| {

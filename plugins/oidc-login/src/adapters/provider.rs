@@ -10,13 +10,14 @@ use openidconnect::core::{
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
     CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
-use openidconnect::core::{CoreErrorResponseType, CoreTokenType};
+use openidconnect::core::{CoreClient, CoreErrorResponseType, CoreRevocableToken, CoreTokenType};
 use openidconnect::{
-    AccessToken, AdditionalProviderMetadata, AuthType, AuthorizationCode, ClientId, ClientSecret,
-    DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse,
-    OAuth2TokenResponse, PkceCodeVerifier, ProviderMetadata, RedirectUrl, RefreshToken,
-    RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername, RevocationUrl, Scope,
-    StandardErrorResponse, TokenUrl,
+    AccessToken, AdditionalProviderMetadata, AuthType, AuthUrl, AuthenticationFlow,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, DeviceAuthorizationUrl, EndpointNotSet,
+    EndpointSet, HttpRequest, HttpResponse, IssuerUrl, JsonWebKeySet, LoginHint, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl,
+    RefreshToken, RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername, RevocationUrl,
+    Scope, StandardErrorResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -368,38 +369,9 @@ pub enum ProviderError {
     Protocol(String),
 }
 
-/// Device authorization response (RFC 8628 §3.2). Its `Debug` shows no device code.
-#[derive(Clone, Deserialize)]
-pub struct DeviceAuthorization {
-    /// For polling.
-    pub device_code: String,
-    /// For the person.
-    pub user_code: String,
-    /// Where to enter the code.
-    #[serde(alias = "verification_url")]
-    pub verification_uri: String,
-    /// Same with the code in it.
-    #[serde(default)]
-    pub verification_uri_complete: Option<String>,
-    /// Lifetime in seconds.
-    #[serde(default)]
-    pub expires_in: Option<u64>,
-    /// Polling interval in seconds.
-    #[serde(default)]
-    pub interval: Option<u64>,
-}
-
-impl std::fmt::Debug for DeviceAuthorization {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceAuthorization")
-            .field("device_code", &"<redacted>")
-            .field("user_code", &self.user_code)
-            .field("verification_uri", &self.verification_uri)
-            .field("expires_in", &self.expires_in)
-            .field("interval", &self.interval)
-            .finish_non_exhaustive()
-    }
-}
+/// Device authorization response (RFC 8628 §3.2), as oauth2 reads it. Its
+/// `Debug` shows no device code.
+pub type DeviceAuthorization = oauth2::StandardDeviceAuthorizationResponse;
 
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
@@ -427,6 +399,25 @@ fn redirected(url: &str, what: &str, response: &reqwest::Response) -> ProviderEr
          that carry credentials: configure the provider's own URLs (check --oidc-issuer-url)",
         response.status()
     ))
+}
+
+/// What goes into an authorization request URL.
+#[derive(Clone, Copy)]
+pub struct AuthorizationRequest<'a> {
+    /// Where the provider sends the browser back.
+    pub redirect_uri: &'a str,
+    /// The scopes, `openid` among them.
+    pub scopes: &'a [String],
+    /// The login's `state`.
+    pub state: &'a str,
+    /// The login's `nonce`.
+    pub nonce: &'a str,
+    /// The PKCE verifier whose S256 challenge is sent, if any.
+    pub pkce_verifier: Option<&'a str>,
+    /// `login_hint`.
+    pub login_hint: Option<&'a str>,
+    /// Extra parameters (`--oidc-auth-request-extra-params`).
+    pub extra_params: &'a [(String, String)],
 }
 
 /// A connection to one provider. Its `Debug` shows no client secret.
@@ -630,23 +621,27 @@ impl Provider {
             },
             RequestTokenError::Request(HttpError::Unreachable(e) | HttpError::Redirected(e)) => e,
             RequestTokenError::Parse(e, _body) => {
-                // serde's message may quote a value of the answer: say where and what kind.
-                let kind = match e.inner().classify() {
-                    serde_json::error::Category::Syntax => "not JSON",
-                    serde_json::error::Category::Eof => "cut short",
-                    serde_json::error::Category::Io => "unreadable",
-                    serde_json::error::Category::Data => "a field is missing or of the wrong type",
-                };
-                ProviderError::Protocol(format!(
-                    "the provider's answer to the {what} is not what OAuth 2.0 specifies \
-                     ({kind}, at {})",
-                    e.path()
-                ))
+                Self::unreadable(what, e.inner().classify(), &e.path().to_string())
             }
             RequestTokenError::Other(why) => {
                 ProviderError::Protocol(format!("the provider's answer to the {what}: {why}"))
             }
         }
+    }
+
+    /// Our error for an answer that cannot be read. Its body is never shown:
+    /// serde's message may quote a value of it, which could be a token. It
+    /// says where and what kind of problem instead.
+    fn unreadable(what: &str, category: serde_json::error::Category, path: &str) -> ProviderError {
+        let kind = match category {
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Eof => "cut short",
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Data => "a field is missing or of the wrong type",
+        };
+        ProviderError::Protocol(format!(
+            "the provider's answer to the {what} is not what OAuth 2.0 specifies ({kind}, at {path})"
+        ))
     }
 
     /// Authorization code grant (with the PKCE verifier when one was sent).
@@ -791,11 +786,6 @@ impl Provider {
         })
     }
 
-    /// The issuer.
-    pub fn issuer(&self) -> &str {
-        &self.issuer
-    }
-
     /// The client id.
     pub fn client_id(&self) -> &str {
         &self.client_id
@@ -867,12 +857,9 @@ impl Provider {
                     error,
                 });
             }
+            // The body is not shown: it could hold a token.
             return Err(ProviderError::Protocol(format!(
-                "the provider answered the {what} with {status}: {}",
-                String::from_utf8_lossy(&body)
-                    .chars()
-                    .take(300)
-                    .collect::<String>()
+                "the provider answered the {what} with {status} and no OAuth error"
             )));
         }
         serde_json::from_slice(&body).map_err(|e| {
@@ -892,62 +879,213 @@ impl Provider {
         self.post_form(&url, what, form).await
     }
 
-    /// Starts a device authorization (RFC 8628 §3.1).
+    /// Starts a device authorization (RFC 8628 §3.1) with oauth2's request,
+    /// sending `extra` beside the scopes (the PKCE challenge when there is one).
     pub async fn device_authorization(
         &self,
-        scope: &str,
-        extra: Vec<(String, String)>,
+        scopes: &[String],
+        pkce_verifier: Option<&str>,
     ) -> Result<DeviceAuthorization, ProviderError> {
-        let url = self.discovery.device_authorization_endpoint().map(str::to_string).ok_or_else(|| {
+        let what = "device authorization request";
+        let url = self.discovery.device_authorization_endpoint().ok_or_else(|| {
             ProviderError::Protocol(format!(
                 "the provider {} does not support the device authorization grant \
                  (no device_authorization_endpoint in its discovery document); use another --grant-type",
                 self.issuer
             ))
         })?;
-        let mut form = vec![("scope".to_string(), scope.to_string())];
-        form.extend(extra);
-        self.post_form(&url, "device authorization request", form)
+        let url = DeviceAuthorizationUrl::new(url.to_string()).map_err(|e| {
+            ProviderError::Protocol(format!(
+                "the provider's device_authorization_endpoint {url:?} is not a URL: {e}"
+            ))
+        })?;
+        let client = self.oauth_client()?.set_device_authorization_url(url);
+        let mut request = client
+            .exchange_device_code()
+            .add_scopes(scopes.iter().cloned().map(Scope::new));
+        if let Some(verifier) = pkce_verifier {
+            let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+                verifier.to_string(),
+            ));
+            request = request
+                .add_extra_param("code_challenge", challenge.as_str().to_string())
+                .add_extra_param(
+                    "code_challenge_method",
+                    challenge.method().as_str().to_string(),
+                );
+        }
+        let send = |r| self.send(r, what);
+        request
+            .request_async(&send)
             .await
+            .map_err(|e| Self::token_error(what, e))
     }
 
-    /// Revokes a refresh token (RFC 7009). `Ok(false)` when the provider has no revocation endpoint.
+    /// Polls the token endpoint for a device authorization (RFC 8628 §3.4)
+    /// with oauth2's loop: at the provider's `interval`, 5 s more after each
+    /// `slow_down`, until tokens, a refusal, or the end of the code's
+    /// `expires_in`. The PKCE verifier goes with each poll when the
+    /// authorization sent a challenge. A request that gets no answer (or a
+    /// redirect) ends the login at once.
+    pub async fn poll_device_authorization(
+        &self,
+        authorization: &DeviceAuthorization,
+        pkce_verifier: Option<&str>,
+    ) -> Result<TokenResponse, ProviderError> {
+        let what = "device code";
+        let client = self.oauth_client()?;
+        let mut request = client
+            .exchange_device_access_token(authorization)
+            .set_time_fn(chrono::Utc::now);
+        if let Some(verifier) = pkce_verifier {
+            request = request.add_extra_param("code_verifier", verifier.to_string());
+        }
+        // oauth2 retries a failed request with a growing interval; here it
+        // ends the login instead, as every other request does.
+        let failed: std::sync::Mutex<Option<ProviderError>> = std::sync::Mutex::new(None);
+        let stop = tokio::sync::Notify::new();
+        let send = |r| async {
+            let answer = self.send(r, what).await;
+            if let Err(HttpError::Unreachable(e) | HttpError::Redirected(e)) = answer {
+                let detail = e.to_string();
+                *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                stop.notify_one();
+                return Err(HttpError::Unreachable(ProviderError::Protocol(detail)));
+            }
+            answer
+        };
+        let poll = request.request_async(&send, tokio::time::sleep, None);
+        let answer = tokio::select! {
+            answer = poll => answer,
+            () = stop.notified() => {
+                let error = failed.lock().unwrap_or_else(|p| p.into_inner()).take();
+                return Err(error.unwrap_or_else(|| {
+                    ProviderError::Protocol(format!("the {what} request failed"))
+                }));
+            }
+        };
+        answer.map_err(|e| match e {
+            RequestTokenError::ServerResponse(answer) => ProviderError::OAuth {
+                what: what.to_string(),
+                error: OAuthError {
+                    error: answer.error().as_ref().to_string(),
+                    error_description: answer.error_description().cloned(),
+                },
+            },
+            RequestTokenError::Request(HttpError::Unreachable(e) | HttpError::Redirected(e)) => e,
+            RequestTokenError::Parse(e, _body) => {
+                Self::unreadable(what, e.inner().classify(), &e.path().to_string())
+            }
+            RequestTokenError::Other(why) => {
+                ProviderError::Protocol(format!("the provider's answer to the {what}: {why}"))
+            }
+        })
+    }
+
+    /// The authorization request URL (OpenID Connect Core §3.1.2.1), built
+    /// by openidconnect: `response_type=code`, `openid` and the other
+    /// scopes, `state`, `nonce`, the S256 challenge of `pkce_verifier`,
+    /// `login_hint` and the extra parameters.
+    pub fn authorization_url(
+        &self,
+        request: &AuthorizationRequest<'_>,
+    ) -> Result<String, ProviderError> {
+        let endpoint = self.discovery.authorization_endpoint().ok_or_else(|| {
+            ProviderError::Protocol(format!(
+                "the provider {} has no authorization_endpoint; use --grant-type=device-code, password or client-credentials",
+                self.issuer
+            ))
+        })?;
+        let auth_url = AuthUrl::new(endpoint.to_string()).map_err(|e| {
+            ProviderError::Protocol(format!(
+                "the provider's authorization_endpoint {endpoint:?} is not a URL: {e}"
+            ))
+        })?;
+        let issuer = IssuerUrl::new(self.issuer.clone()).map_err(|e| {
+            ProviderError::Protocol(format!("the issuer {:?} is not a URL: {e}", self.issuer))
+        })?;
+        let redirect = RedirectUrl::new(request.redirect_uri.to_string()).map_err(|e| {
+            ProviderError::Protocol(format!(
+                "the redirect URI {:?} is not a URL: {e}",
+                request.redirect_uri
+            ))
+        })?;
+        let client = CoreClient::new(
+            ClientId::new(self.client_id.clone()),
+            issuer,
+            JsonWebKeySet::default(),
+        )
+        .set_auth_uri(auth_url)
+        .set_redirect_uri(redirect);
+        let state = CsrfToken::new(request.state.to_string());
+        let nonce = Nonce::new(request.nonce.to_string());
+        let mut builder = client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                move || state,
+                move || nonce,
+            )
+            // openidconnect adds `openid` itself.
+            .add_scopes(
+                request
+                    .scopes
+                    .iter()
+                    .filter(|s| s.as_str() != "openid")
+                    .cloned()
+                    .map(Scope::new),
+            );
+        if let Some(verifier) = request.pkce_verifier {
+            builder = builder.set_pkce_challenge(PkceCodeChallenge::from_code_verifier_sha256(
+                &PkceCodeVerifier::new(verifier.to_string()),
+            ));
+        }
+        if let Some(hint) = request.login_hint {
+            builder = builder.set_login_hint(LoginHint::new(hint.to_string()));
+        }
+        for (name, value) in request.extra_params {
+            builder = builder.add_extra_param(name.as_str(), value.as_str());
+        }
+        Ok(builder.url().0.into())
+    }
+
+    /// Revokes a refresh token (RFC 7009) with oauth2's request. `Ok(false)`
+    /// when the provider has no revocation endpoint.
     pub async fn revoke_refresh_token(&self, token: &str) -> Result<bool, ProviderError> {
-        let Some(url) = self.discovery.revocation_endpoint().map(str::to_string) else {
+        let what = "revocation request";
+        let Some(url) = self.discovery.revocation_endpoint() else {
             return Ok(false);
         };
-        let mut form = vec![
-            ("token".to_string(), token.to_string()),
-            ("token_type_hint".to_string(), "refresh_token".to_string()),
-        ];
-        let request = self.http.post(&url);
-        let request = self.authenticate(request, &mut form);
-        let response =
-            request
-                .form(&form)
-                .send()
-                .await
-                .map_err(|e| ProviderError::Unreachable {
-                    url: url.clone(),
-                    detail: error_chain(&e),
-                })?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(true);
-        }
-        if status.is_redirection() {
-            return Err(redirected(&url, "the revocation request", &response));
-        }
-        let body = response.bytes().await.unwrap_or_default();
-        match serde_json::from_slice::<OAuthError>(&body) {
-            Ok(error) => Err(ProviderError::OAuth {
-                what: "revocation request".into(),
-                error,
-            }),
-            Err(_) => Err(ProviderError::Protocol(format!(
-                "the revocation endpoint answered {status}"
-            ))),
-        }
+        let url = RevocationUrl::new(url.to_string()).map_err(|e| {
+            ProviderError::Protocol(format!(
+                "the provider's revocation_endpoint {url:?} is not a URL: {e}"
+            ))
+        })?;
+        let client = self.oauth_client()?.set_revocation_url(url);
+        let request = client
+            .revoke_token(CoreRevocableToken::from(RefreshToken::new(token.to_string())))
+            .map_err(|e| {
+                ProviderError::Protocol(format!(
+                    "the provider's revocation endpoint cannot be used: {e} (RFC 7009 requires https://)"
+                ))
+            })?;
+        let send = |r| self.send(r, what);
+        request.request_async(&send).await.map_err(|e| match e {
+            RequestTokenError::ServerResponse(answer) => ProviderError::OAuth {
+                what: what.to_string(),
+                error: OAuthError {
+                    error: answer.error().to_string(),
+                    error_description: answer.error_description().cloned(),
+                },
+            },
+            RequestTokenError::Request(HttpError::Unreachable(e) | HttpError::Redirected(e)) => e,
+            RequestTokenError::Parse(e, _body) => {
+                Self::unreadable(what, e.inner().classify(), &e.path().to_string())
+            }
+            RequestTokenError::Other(why) => {
+                ProviderError::Protocol(format!("the provider's answer to the {what}: {why}"))
+            }
+        })?;
+        Ok(true)
     }
 
     async fn jwks(&self) -> Result<Jwks, ProviderError> {
