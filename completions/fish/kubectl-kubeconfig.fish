@@ -79,7 +79,7 @@ complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand se
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand serviceaccount" -l cluster -d 'The name of the kubeconfig cluster to use' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand serviceaccount" -l user -d 'The name of the kubeconfig user to use' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand serviceaccount" -s n -l namespace -d 'The namespace scope for this request (default: the context\'s namespace, else "default")' -r
-complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand serviceaccount" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h)' -r
+complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand serviceaccount" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. Seconds, or a number with a unit (500ms, 1s, 2m, 3h, 1d)' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand serviceaccount" -l duration -d 'How long the token is valid (at least 10m)' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand serviceaccount" -l audience -d 'Audience of the token (repeatable; default: the API server\'s)' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand serviceaccount" -s f -l file -d 'Write the kubeconfig to this file (mode 0600) instead of stdout' -r -F
@@ -97,7 +97,7 @@ complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa" -l cluster -d 'The name of the kubeconfig cluster to use' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa" -l user -d 'The name of the kubeconfig user to use' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa" -s n -l namespace -d 'The namespace scope for this request (default: the context\'s namespace, else "default")' -r
-complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h)' -r
+complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. Seconds, or a number with a unit (500ms, 1s, 2m, 3h, 1d)' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa" -l duration -d 'How long the token is valid (at least 10m)' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa" -l audience -d 'Audience of the token (repeatable; default: the API server\'s)' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand sa" -s f -l file -d 'Write the kubeconfig to this file (mode 0600) instead of stdout' -r -F
@@ -115,7 +115,7 @@ complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand ch
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand check" -l cluster -d 'The name of the kubeconfig cluster to use' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand check" -l user -d 'The name of the kubeconfig user to use' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand check" -s n -l namespace -d 'The namespace scope for this request (default: the context\'s namespace, else "default")' -r
-complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand check" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h)' -r
+complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand check" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. Seconds, or a number with a unit (500ms, 1s, 2m, 3h, 1d)' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand check" -l timeout -d 'How long each context may take' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand check" -l parallel -d 'How many contexts are checked at once' -r
 complete -c kubectl-kubeconfig -n "__fish_kubectl_kubeconfig_using_subcommand check" -s o -l output -d 'Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it' -r -f -a "table\t'A table, like kubectl\'s default output'

@@ -133,7 +133,7 @@ complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand wh
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand whoami" -l cluster -d 'The name of the kubeconfig cluster to use' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand whoami" -l user -d 'The name of the kubeconfig user to use' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand whoami" -s n -l namespace -d 'The namespace scope for this request (default: the context\'s namespace, else "default")' -r
-complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand whoami" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h)' -r
+complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand whoami" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. Seconds, or a number with a unit (500ms, 1s, 2m, 3h, 1d)' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand whoami" -s o -l output -d 'Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it' -r -f -a "table\t'A table, like kubectl\'s default output'
 wide\t'A table with extra columns'
 json\t'JSON'
@@ -148,7 +148,7 @@ complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand lo
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand logout" -l cluster -d 'The name of the kubeconfig cluster to use' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand logout" -l user -d 'The name of the kubeconfig user to use' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand logout" -s n -l namespace -d 'The namespace scope for this request (default: the context\'s namespace, else "default")' -r
-complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand logout" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h)' -r
+complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand logout" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. Seconds, or a number with a unit (500ms, 1s, 2m, 3h, 1d)' -r
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c kubectl-oidc_login -n "__fish_kubectl_oidc_login_using_subcommand version" -s h -l help -d 'Print help'

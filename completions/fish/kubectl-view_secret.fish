@@ -31,7 +31,7 @@ complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_needs_command" -l
 complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_needs_command" -l cluster -d 'The name of the kubeconfig cluster to use' -r
 complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_needs_command" -l user -d 'The name of the kubeconfig user to use' -r
 complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_needs_command" -s n -l namespace -d 'The namespace scope for this request (default: the context\'s namespace, else "default")' -r
-complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_needs_command" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h)' -r
+complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_needs_command" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. Seconds, or a number with a unit (500ms, 1s, 2m, 3h, 1d)' -r
 complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_needs_command" -s o -l output -d 'Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it' -r -f -a "table\t'A table, like kubectl\'s default output'
 wide\t'A table with extra columns'
 json\t'JSON'
@@ -54,7 +54,7 @@ complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_using_subcommand 
 complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_using_subcommand completion" -l cluster -d 'The name of the kubeconfig cluster to use' -r
 complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_using_subcommand completion" -l user -d 'The name of the kubeconfig user to use' -r
 complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_using_subcommand completion" -s n -l namespace -d 'The namespace scope for this request (default: the context\'s namespace, else "default")' -r
-complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_using_subcommand completion" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. A number with a unit (1s, 2m, 3h)' -r
+complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_using_subcommand completion" -l request-timeout -d 'How long to wait for a single server request; 0 waits forever. Seconds, or a number with a unit (500ms, 1s, 2m, 3h, 1d)' -r
 complete -c kubectl-view_secret -n "__fish_kubectl_view_secret_using_subcommand completion" -s o -l output -d 'Output format: table (default), wide, json, yaml, name, jsonl, where the command supports it' -r -f -a "table\t'A table, like kubectl\'s default output'
 wide\t'A table with extra columns'
 json\t'JSON'
