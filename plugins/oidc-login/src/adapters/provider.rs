@@ -607,9 +607,9 @@ impl Provider {
 
     /// Our error for what an oauth2 token request ended with. The body of an
     /// answer that cannot be read is never shown: it could hold a token.
-    fn token_error(
+    fn token_error<T: oauth2::ErrorResponseType + AsRef<str> + std::fmt::Display + 'static>(
         what: &str,
-        err: RequestTokenError<HttpError, StandardErrorResponse<CoreErrorResponseType>>,
+        err: RequestTokenError<HttpError, StandardErrorResponse<T>>,
     ) -> ProviderError {
         match err {
             RequestTokenError::ServerResponse(answer) => ProviderError::OAuth {
@@ -964,22 +964,7 @@ impl Provider {
                 }));
             }
         };
-        answer.map_err(|e| match e {
-            RequestTokenError::ServerResponse(answer) => ProviderError::OAuth {
-                what: what.to_string(),
-                error: OAuthError {
-                    error: answer.error().as_ref().to_string(),
-                    error_description: answer.error_description().cloned(),
-                },
-            },
-            RequestTokenError::Request(HttpError::Unreachable(e) | HttpError::Redirected(e)) => e,
-            RequestTokenError::Parse(e, _body) => {
-                Self::unreadable(what, e.inner().classify(), &e.path().to_string())
-            }
-            RequestTokenError::Other(why) => {
-                ProviderError::Protocol(format!("the provider's answer to the {what}: {why}"))
-            }
-        })
+        answer.map_err(|e| Self::token_error(what, e))
     }
 
     /// The authorization request URL (OpenID Connect Core §3.1.2.1), built
