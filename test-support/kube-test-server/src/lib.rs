@@ -71,6 +71,7 @@ mod aggregator;
 mod api;
 mod auth;
 mod discovery;
+mod error;
 mod kubeconfig;
 mod objects;
 mod oidc;
@@ -100,6 +101,7 @@ use serde_json::json;
 
 pub use auth::User;
 pub use discovery::GIT_VERSION;
+pub use error::ServerError;
 pub use kubeconfig::{ExecConfig, KubeconfigOpts, KubeconfigUser};
 pub use oidc::OidcAuthenticator;
 pub use pki::ClientCert;
@@ -136,12 +138,15 @@ impl KubeTestServer {
     }
 
     /// Starts a server, reporting failure instead of panicking.
-    pub fn try_start(tls: bool) -> anyhow::Result<Self> {
+    pub fn try_start(tls: bool) -> Result<Self, ServerError> {
         let dir = tempfile::Builder::new()
             .prefix("kube-test-server")
-            .tempdir()?;
+            .tempdir()
+            .map_err(ServerError::TempDir)?;
         let running = server::start(tls)?;
-        std::fs::write(dir.path().join("ca.crt"), &running.shared.pki.ca_pem)?;
+        let ca = dir.path().join("ca.crt");
+        std::fs::write(&ca, &running.shared.pki.ca_pem)
+            .map_err(|source| ServerError::WriteFile { path: ca, source })?;
         let server = KubeTestServer { running, dir };
         server.bootstrap();
         Ok(server)

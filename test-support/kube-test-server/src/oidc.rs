@@ -16,6 +16,7 @@ use openidconnect::{ClientId, IssuerUrl, Nonce};
 use serde_json::Value;
 
 use crate::auth::User;
+use crate::error::ServerError;
 
 /// An OpenID provider whose id_tokens the server accepts as bearer tokens, the
 /// settings of kube-apiserver's `--oidc-issuer-url`, `--oidc-client-id`,
@@ -102,19 +103,28 @@ fn payload(token: &str) -> Option<Value> {
 }
 
 impl TrustedIssuer {
-    pub(crate) fn new(config: OidcAuthenticator) -> anyhow::Result<Self> {
+    pub(crate) fn new(config: OidcAuthenticator) -> Result<Self, ServerError> {
         let mut builder = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10));
         if let Some(pem) = &config.ca_pem {
-            builder = builder
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes())?);
+            builder = builder.tls_built_in_root_certs(false).add_root_certificate(
+                reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|source| {
+                    ServerError::OidcCa {
+                        issuer: config.issuer_url.clone(),
+                        source,
+                    }
+                })?,
+            );
         }
+        let http = builder.build().map_err(|source| ServerError::OidcClient {
+            issuer: config.issuer_url.clone(),
+            source,
+        })?;
         Ok(TrustedIssuer {
             config,
-            http: builder.build()?,
+            http,
             keys: Mutex::new(None),
         })
     }

@@ -11,26 +11,51 @@ use serde_json::{Map, Value, json};
 pub(crate) const CONTENT_TYPE: &str = "application/vnd.kubernetes.protobuf";
 const MAGIC: &[u8] = b"k8s\0";
 
+/// Why a protobuf request body could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DecodeError {
+    #[error("the protobuf body lacks the k8s envelope")]
+    MissingEnvelope,
+    #[error("truncated varint")]
+    TruncatedVarint,
+    #[error("varint too long")]
+    VarintTooLong,
+    #[error("field length {0} does not fit in memory")]
+    FieldTooLong(u64),
+    #[error("truncated field")]
+    TruncatedField,
+    #[error("truncated message")]
+    TruncatedMessage,
+    #[error("unsupported wire type {0}")]
+    UnsupportedWireType(u64),
+    #[error("a string field is not valid UTF-8")]
+    InvalidUtf8(#[source] std::string::FromUtf8Error),
+    #[error("field {number} ({name}) has an unexpected wire type")]
+    UnexpectedWireType { number: u64, name: String },
+    #[error("kube-test-server cannot decode {kind} ({api_version}) from protobuf; send JSON")]
+    UnsupportedKind { kind: String, api_version: String },
+}
+
 enum Field<'a> {
     Varint(u64),
     Bytes(&'a [u8]),
     Other,
 }
 
-fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, String> {
+fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
-        let byte = *buf.get(*pos).ok_or("truncated varint")?;
+        let byte = *buf.get(*pos).ok_or(DecodeError::TruncatedVarint)?;
         *pos += 1;
         value |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
             return Ok(value);
         }
     }
-    Err("varint too long".into())
+    Err(DecodeError::VarintTooLong)
 }
 
-fn fields(buf: &[u8]) -> Result<Vec<(u64, Field<'_>)>, String> {
+fn fields(buf: &[u8]) -> Result<Vec<(u64, Field<'_>)>, DecodeError> {
     let mut out = Vec::new();
     let mut pos = 0;
     while pos < buf.len() {
@@ -43,11 +68,12 @@ fn fields(buf: &[u8]) -> Result<Vec<(u64, Field<'_>)>, String> {
                 Field::Other
             }
             2 => {
-                let len = usize::try_from(varint(buf, &mut pos)?).map_err(|e| e.to_string())?;
+                let len = varint(buf, &mut pos)?;
+                let len = usize::try_from(len).map_err(|_| DecodeError::FieldTooLong(len))?;
                 let end = pos
                     .checked_add(len)
                     .filter(|e| *e <= buf.len())
-                    .ok_or("truncated field")?;
+                    .ok_or(DecodeError::TruncatedField)?;
                 let bytes = &buf[pos..end];
                 pos = end;
                 Field::Bytes(bytes)
@@ -56,30 +82,34 @@ fn fields(buf: &[u8]) -> Result<Vec<(u64, Field<'_>)>, String> {
                 pos += 4;
                 Field::Other
             }
-            w => return Err(format!("unsupported wire type {w}")),
+            w => return Err(DecodeError::UnsupportedWireType(w)),
         };
         out.push((number, field));
     }
     if pos > buf.len() {
-        return Err("truncated message".into());
+        return Err(DecodeError::TruncatedMessage);
     }
     Ok(out)
 }
 
-fn string(bytes: &[u8]) -> Result<Value, String> {
+fn string(bytes: &[u8]) -> Result<Value, DecodeError> {
     String::from_utf8(bytes.to_vec())
         .map(Value::String)
-        .map_err(|e| e.to_string())
+        .map_err(DecodeError::InvalidUtf8)
 }
 
 /// A `map<string, string>` (`as_base64`: `map<string, bytes>`) entry.
-fn map_entry(bytes: &[u8], as_base64: bool, into: &mut Map<String, Value>) -> Result<(), String> {
+fn map_entry(
+    bytes: &[u8],
+    as_base64: bool,
+    into: &mut Map<String, Value>,
+) -> Result<(), DecodeError> {
     let mut key = String::new();
     let mut value = Value::String(String::new());
     for (n, f) in fields(bytes)? {
         if let Field::Bytes(b) = f {
             match n {
-                1 => key = String::from_utf8(b.to_vec()).map_err(|e| e.to_string())?,
+                1 => key = String::from_utf8(b.to_vec()).map_err(DecodeError::InvalidUtf8)?,
                 2 if as_base64 => value = json!(STANDARD.encode(b)),
                 2 => value = string(b)?,
                 _ => {}
@@ -200,7 +230,7 @@ const SELF_SUBJECT_ACCESS_REVIEW: &[(u64, &str, Kind)] = &[
     ),
 ];
 
-fn decode_message(bytes: &[u8], schema: &[(u64, &str, Kind)]) -> Result<Value, String> {
+fn decode_message(bytes: &[u8], schema: &[(u64, &str, Kind)]) -> Result<Value, DecodeError> {
     let mut obj = Map::new();
     for (number, field) in fields(bytes)? {
         let Some((_, name, kind)) = schema.iter().find(|(n, _, _)| *n == number) else {
@@ -233,9 +263,7 @@ fn decode_message(bytes: &[u8], schema: &[(u64, &str, Kind)]) -> Result<Value, S
                 obj.insert(name, decode_message(b, inner)?);
             }
             _ => {
-                return Err(format!(
-                    "field {number} ({name}) has an unexpected wire type"
-                ));
+                return Err(DecodeError::UnexpectedWireType { number, name });
             }
         }
     }
@@ -243,10 +271,10 @@ fn decode_message(bytes: &[u8], schema: &[(u64, &str, Kind)]) -> Result<Value, S
 }
 
 /// Decodes a protobuf request body into JSON with `apiVersion` and `kind`.
-pub(crate) fn decode(body: &[u8]) -> Result<Value, String> {
+pub(crate) fn decode(body: &[u8]) -> Result<Value, DecodeError> {
     let unknown = body
         .strip_prefix(MAGIC)
-        .ok_or("the protobuf body lacks the k8s envelope")?;
+        .ok_or(DecodeError::MissingEnvelope)?;
     let mut api_version = String::new();
     let mut kind = String::new();
     let mut raw: &[u8] = &[];
@@ -278,9 +306,7 @@ pub(crate) fn decode(body: &[u8]) -> Result<Value, String> {
         ("authentication.k8s.io/v1", "TokenReview") => TOKEN_REVIEW,
         ("authorization.k8s.io/v1", "SubjectAccessReview") => SUBJECT_ACCESS_REVIEW,
         _ => {
-            return Err(format!(
-                "kube-test-server cannot decode {kind} ({api_version}) from protobuf; send JSON"
-            ));
+            return Err(DecodeError::UnsupportedKind { kind, api_version });
         }
     };
     let mut obj = decode_message(raw, schema)?;
@@ -334,7 +360,16 @@ mod tests {
 
     #[test]
     fn rejects_what_it_cannot_read() {
-        assert!(decode(b"{}").is_err());
-        assert!(decode(b"k8s\0\x0a\xff").is_err());
+        assert!(matches!(decode(b"{}"), Err(DecodeError::MissingEnvelope)));
+        assert!(matches!(
+            decode(b"k8s\0\x0a\xff"),
+            Err(DecodeError::TruncatedVarint)
+        ));
+        let type_meta = [field(1, b"v1"), field(2, b"Pod")].concat();
+        let body = [MAGIC.to_vec(), field(1, &type_meta)].concat();
+        assert_eq!(
+            decode(&body).unwrap_err().to_string(),
+            "kube-test-server cannot decode Pod (v1) from protobuf; send JSON"
+        );
     }
 }

@@ -10,6 +10,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
 use rustls::server::WebPkiClientVerifier;
 use tokio::sync::watch;
 
+use crate::error::ServerError;
 use crate::pki::Pki;
 use crate::state::{Inner, Shared};
 use crate::store::ResourceType;
@@ -20,39 +21,47 @@ pub(crate) struct Running {
     pub(crate) thread: Option<std::thread::JoinHandle<()>>,
 }
 
-fn tls_config(pki: &Pki) -> anyhow::Result<rustls::ServerConfig> {
+fn tls_config(pki: &Pki) -> Result<rustls::ServerConfig, ServerError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(pki.client_ca_der.clone())?;
+    roots
+        .add(pki.client_ca_der.clone())
+        .map_err(ServerError::Tls)?;
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
-        .build()?;
+        .build()
+        .map_err(ServerError::ClientVerifier)?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
+        .with_safe_default_protocol_versions()
+        .map_err(ServerError::Tls)?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(pki.server_chain.clone(), pki.server_key())?;
+        .with_single_cert(pki.server_chain.clone(), pki.server_key())
+        .map_err(ServerError::Tls)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }
 
-pub(crate) fn start(tls: bool) -> anyhow::Result<Running> {
-    let pki = Pki::generate()?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
+pub(crate) fn start(tls: bool) -> Result<Running, ServerError> {
+    let pki = Pki::generate().map_err(ServerError::Certificates)?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(ServerError::Listen)?;
+    listener
+        .set_nonblocking(true)
+        .map_err(ServerError::Listen)?;
+    let addr = listener.local_addr().map_err(ServerError::Listen)?;
 
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-        .map_err(|_| anyhow::anyhow!("generating the service account signing key failed"))?;
+        .map_err(|_| ServerError::SigningKey("generating"))?;
     let sa_key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-        .map_err(|_| anyhow::anyhow!("loading the service account signing key failed"))?;
+        .map_err(|_| ServerError::SigningKey("loading"))?;
 
     let upstream = reqwest::Client::builder()
         .no_proxy()
         .no_gzip()
         .danger_accept_invalid_certs(true)
         .redirect(reqwest::redirect::Policy::none())
-        .build()?;
+        .build()
+        .map_err(ServerError::UpstreamClient)?;
 
     let acceptor = if tls {
         Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(&pki)?)))
@@ -80,7 +89,8 @@ pub(crate) fn start(tls: bool) -> anyhow::Result<Running> {
         .worker_threads(2)
         .thread_name("kube-test-server")
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(ServerError::Runtime)?;
     let thread_shared = shared.clone();
     let thread = std::thread::Builder::new()
         .name("kube-test-server".into())
@@ -106,7 +116,8 @@ pub(crate) fn start(tls: bool) -> anyhow::Result<Running> {
                 }
             });
             runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-        })?;
+        })
+        .map_err(ServerError::Runtime)?;
 
     Ok(Running {
         shared,

@@ -178,7 +178,13 @@ pub(crate) async fn read_object(req: Request<Incoming>) -> Result<Value, ApiErro
     let body = read_body(req).await?;
     if protobuf {
         crate::proto::decode(&body).map_err(|e| {
-            ApiError::bad_request(format!("unable to decode the protobuf request body: {e}"))
+            let mut message = format!("unable to decode the protobuf request body: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                message.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            ApiError::bad_request(message)
         })
     } else {
         parse_json_body(&body)
