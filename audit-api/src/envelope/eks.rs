@@ -71,7 +71,7 @@ pub fn decode(unit: &[u8], ctx: &Context) -> Decoded {
     if is_encoded_payload(unit) {
         match decode_payload_bytes(unit) {
             Ok(json) => decode_json(&json, ctx, &mut out),
-            Err(why) => out.dead(DeadReason::Malformed(why), "", unit),
+            Err(e) => out.dead(DeadReason::Malformed(e.with_cause()), "", unit),
         }
         return out;
     }
@@ -83,9 +83,39 @@ pub fn decode(unit: &[u8], ctx: &Context) -> Decoded {
     out
 }
 
+/// Why a subscription payload could not be turned into JSON bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// Not gzip, not JSON, and not valid base64 either.
+    #[error("a subscription payload is neither gzip nor base64")]
+    NotBase64(#[source] base64::DecodeError),
+    /// Valid base64, but what it encodes is neither gzip nor JSON.
+    #[error("the base64 record is not a gzip'd CloudWatch Logs payload")]
+    NotGzip,
+    /// The gzip stream is corrupt or cut short.
+    #[error("the gzip'd subscription payload does not decode")]
+    Gzip(#[source] std::io::Error),
+    /// The decompressed payload exceeds the bound that stops a gzip bomb.
+    #[error("the subscription payload decodes to more than {limit} bytes")]
+    TooLarge {
+        /// The largest decoded size accepted, in bytes.
+        limit: u64,
+    },
+}
+
+impl PayloadError {
+    /// The message followed by its cause, as a dead record's reason shows it.
+    fn with_cause(&self) -> String {
+        match std::error::Error::source(self) {
+            Some(cause) => format!("{self}: {cause}"),
+            None => self.to_string(),
+        }
+    }
+}
+
 /// Turns a subscription payload as delivered (gzip, or base64 of gzip, or
 /// plain JSON) into its JSON bytes.
-pub fn decode_payload_bytes(data: &[u8]) -> Result<Vec<u8>, String> {
+pub fn decode_payload_bytes(data: &[u8]) -> Result<Vec<u8>, PayloadError> {
     let data = data.trim_ascii();
     let gz: Vec<u8> = if data.starts_with(&[0x1f, 0x8b]) {
         data.to_vec()
@@ -94,23 +124,21 @@ pub fn decode_payload_bytes(data: &[u8]) -> Result<Vec<u8>, String> {
     } else {
         base64::engine::general_purpose::STANDARD
             .decode(data)
-            .map_err(|e| format!("a subscription payload is neither gzip nor base64: {e}"))?
+            .map_err(PayloadError::NotBase64)?
     };
     if !gz.starts_with(&[0x1f, 0x8b]) {
         if gz.trim_ascii_start().starts_with(b"{") {
             return Ok(gz);
         }
-        return Err("the base64 record is not a gzip'd CloudWatch Logs payload".into());
+        return Err(PayloadError::NotGzip);
     }
     let mut json = Vec::new();
     flate2::read::MultiGzDecoder::new(&gz[..])
         .take(MAX_PAYLOAD + 1)
         .read_to_end(&mut json)
-        .map_err(|e| format!("the gzip'd subscription payload does not decode: {e}"))?;
+        .map_err(PayloadError::Gzip)?;
     if json.len() as u64 > MAX_PAYLOAD {
-        return Err(format!(
-            "the subscription payload decodes to more than {MAX_PAYLOAD} bytes"
-        ));
+        return Err(PayloadError::TooLarge { limit: MAX_PAYLOAD });
     }
     Ok(json)
 }
@@ -376,5 +404,24 @@ mod tests {
     fn undecodable_payload_is_malformed() {
         let d = decode(b"H4sI!!!!", &Context::default());
         assert_eq!(d.dead[0].reason.label(), "malformed");
+        let why = d.dead[0].reason.to_string();
+        assert!(
+            why.starts_with("malformed: a subscription payload is neither gzip nor base64: "),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn payload_errors_say_which_step_failed() {
+        let not_gzip = base64::engine::general_purpose::STANDARD.encode(b"plain text");
+        assert!(matches!(
+            decode_payload_bytes(not_gzip.as_bytes()),
+            Err(PayloadError::NotGzip)
+        ));
+        let mut cut = gzip(payload("DATA_MESSAGE", &[EVENT]).as_bytes());
+        cut.truncate(cut.len() / 2);
+        let err = decode_payload_bytes(&cut).unwrap_err();
+        assert!(matches!(err, PayloadError::Gzip(_)), "{err:?}");
+        assert!(std::error::Error::source(&err).is_some());
     }
 }
