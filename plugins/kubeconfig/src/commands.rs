@@ -41,7 +41,7 @@ async fn fetch_catalog(args: &CatalogArgs) -> anyhow::Result<source::Fetched> {
         certificate_authority: args.catalog_certificate_authority.clone(),
         timeout: None,
     };
-    source::fetch(&catalog_source(args)?, &options).await
+    Ok(source::fetch(&catalog_source(args)?, &options).await?)
 }
 
 fn problem_json(p: &Problem) -> Value {

@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use base64::Engine as _;
 use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
-use kubectl_kit::{KubeFlags, Resolved, api_error};
+use kubectl_kit::{KitError, KubeFlags, Resolved, api_error};
 use serde_json::{Map, Value, json};
 
 /// The shortest token lifetime the API server accepts.
@@ -57,6 +56,41 @@ pub enum TokenDurationError {
     },
 }
 
+/// Why no service account kubeconfig could be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceAccountError {
+    /// Reading the kubeconfig, reaching the cluster, or an API call failed
+    /// (the API server's `Status` is kept).
+    #[error(transparent)]
+    Kube(#[from] KitError),
+    /// The TokenRequest was answered without the token.
+    #[error(
+        "the API server answered the TokenRequest for serviceaccount {account:?} without a status"
+    )]
+    NoTokenStatus {
+        /// The service account.
+        account: String,
+    },
+    /// The current context's cluster has no `server`.
+    #[error("cluster {cluster:?} of the current context has no server URL")]
+    NoServer {
+        /// The cluster's name in the kubeconfig.
+        cluster: String,
+    },
+    /// The cluster's `certificate-authority` file could not be read.
+    #[error("cannot read certificate-authority {path} of cluster {cluster:?}")]
+    ReadCertificateAuthority {
+        /// The file named in the kubeconfig.
+        path: String,
+        /// The cluster's name in the kubeconfig.
+        cluster: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Parses `--duration` (`1h`, `30m`, `1h30m`, `3600`, `2d`) with the one
 /// duration parser, and checks the API server's minimum.
 pub fn parse_duration(text: &str) -> Result<Duration, TokenDurationError> {
@@ -70,7 +104,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, TokenDurationError> {
 }
 
 /// Requests a token for the service account and builds a kubeconfig around it.
-pub async fn issue(flags: &KubeFlags, request: &Request) -> anyhow::Result<Issued> {
+pub async fn issue(flags: &KubeFlags, request: &Request) -> Result<Issued, ServiceAccountError> {
     let resolved = flags.resolve()?;
     let client = flags.client_for(&resolved).await?;
     let ns = resolved.namespace.clone();
@@ -136,7 +170,9 @@ pub async fn issue(flags: &KubeFlags, request: &Request) -> anyhow::Result<Issue
         .map_err(|e| api_error(e, &what))?;
     let status = issued
         .status
-        .context("the API server answered the TokenRequest without a status")?;
+        .ok_or_else(|| ServiceAccountError::NoTokenStatus {
+            account: request.name.clone(),
+        })?;
     let kubeconfig = kubeconfig_for(&resolved, &ns, &request.name, &status.token)?;
     Ok(Issued {
         kubeconfig,
@@ -162,24 +198,25 @@ pub fn kubeconfig_for(
     namespace: &str,
     account: &str,
     token: &str,
-) -> anyhow::Result<Map<String, Value>> {
+) -> Result<Map<String, Value>, ServiceAccountError> {
     let c = &resolved.cluster;
     let mut cluster = Map::new();
-    let server = c.server.clone().with_context(|| {
-        format!(
-            "cluster {:?} of the current context has no server URL",
-            resolved.cluster_name
-        )
-    })?;
+    let server = c
+        .server
+        .clone()
+        .ok_or_else(|| ServiceAccountError::NoServer {
+            cluster: resolved.cluster_name.clone(),
+        })?;
     cluster.insert("server".into(), json!(server));
     if let Some(data) = &c.certificate_authority_data {
         cluster.insert("certificate-authority-data".into(), json!(data));
     } else if let Some(path) = &c.certificate_authority {
-        let pem = std::fs::read(path).with_context(|| {
-            format!(
-                "cannot read certificate-authority {path} of cluster {:?}",
-                resolved.cluster_name
-            )
+        let pem = std::fs::read(path).map_err(|source| {
+            ServiceAccountError::ReadCertificateAuthority {
+                path: path.clone(),
+                cluster: resolved.cluster_name.clone(),
+                source,
+            }
         })?;
         cluster.insert(
             "certificate-authority-data".into(),

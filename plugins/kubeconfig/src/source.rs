@@ -4,11 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
 use k8s_openapi::api::core::v1::ConfigMap;
-use kubectl_kit::KubeFlags;
+use kubectl_kit::{KitError, KubeFlags};
 
-use crate::catalog::{self, BaseDir, Catalog, Report};
+use crate::catalog::{self, BaseDir, Catalog, ParseError, Report};
 
 /// The ConfigMap key read when `--configmap-key` is not given and the
 /// ConfigMap holds more than one key.
@@ -77,6 +76,110 @@ pub struct Fetched {
     pub base: BaseDir,
 }
 
+/// Why a catalog's text could not be read; each variant names the file, URL
+/// or ConfigMap involved and keeps the underlying cause.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// Standard input could not be read.
+    #[error("cannot read the catalog from standard input")]
+    Stdin(#[source] std::io::Error),
+    /// The catalog file could not be read.
+    #[error("cannot read catalog {}: check the --catalog path", path.display())]
+    ReadFile {
+        /// The `--catalog` path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A catalog URL that is not `https://`.
+    #[error(
+        "catalog URL {url} must use https: a catalog decides which servers and identity providers people trust"
+    )]
+    NotHttps {
+        /// The URL given.
+        url: String,
+    },
+    /// The `--catalog-certificate-authority` file could not be read.
+    #[error("cannot read --catalog-certificate-authority {}", path.display())]
+    ReadCertificateAuthority {
+        /// The file given.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The `--catalog-certificate-authority` file holds no usable certificates.
+    #[error("{} is not a PEM certificate bundle", path.display())]
+    CertificateAuthorityBundle {
+        /// The file given.
+        path: PathBuf,
+        /// Why it was refused.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The HTTPS client could not be built.
+    #[error("cannot set up the HTTPS client")]
+    HttpClient(#[source] reqwest::Error),
+    /// The request failed before an answer (DNS, connection, TLS, timeout).
+    #[error("cannot fetch catalog {url}")]
+    Request {
+        /// The catalog URL.
+        url: String,
+        /// The failure, with its causes.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The server answered with an error status.
+    #[error("cannot fetch catalog {url}: the server answered {status}")]
+    Status {
+        /// The catalog URL.
+        url: String,
+        /// The HTTP status.
+        status: reqwest::StatusCode,
+    },
+    /// The answer's body could not be read as text.
+    #[error("cannot read catalog {url}")]
+    Body {
+        /// The catalog URL.
+        url: String,
+        /// Why the body could not be read.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Reaching the cluster or reading the ConfigMap failed (the API
+    /// server's `Status` is kept).
+    #[error(transparent)]
+    Kube(#[from] KitError),
+    /// The ConfigMap has no key holding the catalog.
+    #[error(
+        "configmap {namespace}/{name} has no key {key:?} (keys: {}); pass --configmap-key",
+        keys.join(", ")
+    )]
+    MissingKey {
+        /// The ConfigMap's namespace.
+        namespace: String,
+        /// The ConfigMap's name.
+        name: String,
+        /// The key looked for.
+        key: String,
+        /// The keys it has.
+        keys: Vec<String>,
+    },
+}
+
+/// Why a fetched catalog could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The text is not YAML of the catalog's shape.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The catalog has errors; the report lists them all (and its warnings).
+    #[error(transparent)]
+    Invalid(#[from] Report),
+}
+
 /// Options for fetching a catalog over HTTPS.
 #[derive(Debug, Clone, Default)]
 pub struct FetchOptions {
@@ -87,11 +190,10 @@ pub struct FetchOptions {
 }
 
 /// Reads the catalog's text.
-pub async fn fetch(source: &CatalogSource, options: &FetchOptions) -> anyhow::Result<Fetched> {
+pub async fn fetch(source: &CatalogSource, options: &FetchOptions) -> Result<Fetched, FetchError> {
     match source {
         CatalogSource::File(path) if path.as_os_str() == "-" => {
-            let text = std::io::read_to_string(std::io::stdin())
-                .context("cannot read the catalog from standard input")?;
+            let text = std::io::read_to_string(std::io::stdin()).map_err(FetchError::Stdin)?;
             Ok(Fetched {
                 text,
                 name: "<stdin>".into(),
@@ -99,11 +201,9 @@ pub async fn fetch(source: &CatalogSource, options: &FetchOptions) -> anyhow::Re
             })
         }
         CatalogSource::File(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| {
-                format!(
-                    "cannot read catalog {}: check the --catalog path",
-                    path.display()
-                )
+            let text = std::fs::read_to_string(path).map_err(|source| FetchError::ReadFile {
+                path: path.clone(),
+                source,
             })?;
             let dir = path
                 .parent()
@@ -126,43 +226,50 @@ pub async fn fetch(source: &CatalogSource, options: &FetchOptions) -> anyhow::Re
     }
 }
 
-async fn fetch_url(url: &str, options: &FetchOptions) -> anyhow::Result<Fetched> {
+async fn fetch_url(url: &str, options: &FetchOptions) -> Result<Fetched, FetchError> {
     if !url.starts_with("https://") {
-        bail!(
-            "catalog URL {url} must use https: a catalog decides which servers and identity providers people trust"
-        );
+        return Err(FetchError::NotHttps {
+            url: url.to_string(),
+        });
     }
     let mut builder = reqwest::Client::builder()
         .timeout(options.timeout.unwrap_or(Duration::from_secs(30)))
         .user_agent(concat!("kubectl-kubeconfig/", env!("CARGO_PKG_VERSION")));
     if let Some(ca) = &options.certificate_authority {
-        let pem = std::fs::read(ca).with_context(|| {
-            format!(
-                "cannot read --catalog-certificate-authority {}",
-                ca.display()
-            )
+        let pem = std::fs::read(ca).map_err(|source| FetchError::ReadCertificateAuthority {
+            path: ca.clone(),
+            source,
         })?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .with_context(|| format!("{} is not a PEM certificate bundle", ca.display()))?
-        {
+        let bundle = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+            FetchError::CertificateAuthorityBundle {
+                path: ca.clone(),
+                source,
+            }
+        })?;
+        for cert in bundle {
             builder = builder.add_root_certificate(cert);
         }
     }
-    let client = builder.build().context("cannot set up the HTTPS client")?;
+    let client = builder.build().map_err(FetchError::HttpClient)?;
     let response = client
         .get(url)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!(error_chain(&e)))
-        .with_context(|| format!("cannot fetch catalog {url}"))?;
+        .map_err(|source| FetchError::Request {
+            url: url.to_string(),
+            source,
+        })?;
     let status = response.status();
     if !status.is_success() {
-        bail!("cannot fetch catalog {url}: the server answered {status}");
+        return Err(FetchError::Status {
+            url: url.to_string(),
+            status,
+        });
     }
-    let text = response
-        .text()
-        .await
-        .with_context(|| format!("cannot read catalog {url}"))?;
+    let text = response.text().await.map_err(|source| FetchError::Body {
+        url: url.to_string(),
+        source,
+    })?;
     Ok(Fetched {
         text,
         name: url.to_string(),
@@ -190,7 +297,7 @@ async fn fetch_configmap(
     name: &str,
     key: Option<&str>,
     flags: &KubeFlags,
-) -> anyhow::Result<Fetched> {
+) -> Result<Fetched, FetchError> {
     let client = flags.client().await?;
     let api: kube::Api<ConfigMap> = kube::Api::namespaced(client, namespace);
     let what = format!("get configmap {name:?} in namespace {namespace:?}");
@@ -204,12 +311,15 @@ async fn fetch_configmap(
         None if data.len() == 1 => data.keys().next().cloned().unwrap_or_default(),
         None => DEFAULT_CONFIGMAP_KEY.to_string(),
     };
-    let text = data.get(&chosen).cloned().ok_or_else(|| {
-        anyhow::anyhow!(
-            "configmap {namespace}/{name} has no key {chosen:?} (keys: {}); pass --configmap-key",
-            data.keys().cloned().collect::<Vec<_>>().join(", ")
-        )
-    })?;
+    let text = data
+        .get(&chosen)
+        .cloned()
+        .ok_or_else(|| FetchError::MissingKey {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            key: chosen.clone(),
+            keys: data.keys().cloned().collect(),
+        })?;
     Ok(Fetched {
         text,
         name: format!("configmap/{name} -n {namespace} (key {chosen})"),
@@ -219,7 +329,7 @@ async fn fetch_configmap(
 
 /// Parses and validates fetched text: the catalog and its warnings, or an
 /// error holding the full [`Report`] (or the YAML error).
-pub fn load(fetched: &Fetched) -> anyhow::Result<(Catalog, Report)> {
+pub fn load(fetched: &Fetched) -> Result<(Catalog, Report), LoadError> {
     let parsed = catalog::parse(&fetched.text, &fetched.name)?;
-    catalog::validate(&parsed, &fetched.base, &fetched.name).map_err(anyhow::Error::new)
+    Ok(catalog::validate(&parsed, &fetched.base, &fetched.name)?)
 }

@@ -19,7 +19,9 @@ mod validate;
 pub use model::{Catalog, Cluster, IdentityProvider, Naming, SecretRef, Team, TeamCluster};
 pub use raw::{ParseError, Parsed, RawCatalog, parse};
 pub use report::{Problem, Report, Severity};
-pub use validate::{BaseDir, check_pem_certificates, default_install_hint, validate};
+pub use validate::{
+    BaseDir, PemCertificatesError, check_pem_certificates, default_install_hint, validate,
+};
 
 /// The `apiVersion` this version of the plugin reads.
 pub const API_VERSION: &str = "kubext.io/v1alpha1";

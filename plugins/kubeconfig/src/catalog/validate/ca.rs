@@ -86,40 +86,90 @@ pub(super) fn check_ca(
             Some(pem)
         }
         Err(e) => {
-            ck.error(&field_path, at, e);
+            ck.error(&field_path, at, e.with_cause());
             None
+        }
+    }
+}
+
+/// Why a CA bundle was refused. Blocks are numbered from 1.
+#[derive(Debug, thiserror::Error)]
+pub enum PemCertificatesError {
+    /// A PEM block could not be read.
+    #[error("PEM block {block} is malformed")]
+    MalformedBlock {
+        /// Which block (from 1).
+        block: usize,
+        /// The PEM parser's error.
+        #[source]
+        source: x509_parser::error::PEMError,
+    },
+    /// A PEM block holds something other than a certificate (a key, a CSR, …).
+    #[error(
+        "PEM block {block} is a {label:?}, expected a CERTIFICATE (a CA bundle holds certificates only)"
+    )]
+    NotACertificate {
+        /// Which block (from 1).
+        block: usize,
+        /// Its label, e.g. `PRIVATE KEY`.
+        label: String,
+    },
+    /// A CERTIFICATE block does not hold a valid X.509 certificate.
+    #[error("PEM block {block} is not a valid X.509 certificate")]
+    InvalidCertificate {
+        /// Which block (from 1).
+        block: usize,
+        /// The X.509 parser's error.
+        #[source]
+        source: x509_parser::nom::Err<x509_parser::error::X509Error>,
+    },
+    /// There is no PEM block at all.
+    #[error("no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)")]
+    NoCertificate,
+}
+
+impl PemCertificatesError {
+    /// The message with its cause, as a catalog problem shows it.
+    fn with_cause(&self) -> String {
+        match std::error::Error::source(self) {
+            Some(cause) => format!("{self}: {cause}"),
+            None => self.to_string(),
         }
     }
 }
 
 /// Checks that `pem` holds at least one X.509 certificate and nothing else that
 /// is broken. Returns the subjects of expired certificates.
-pub fn check_pem_certificates(pem: &[u8]) -> Result<Vec<String>, String> {
+pub fn check_pem_certificates(pem: &[u8]) -> Result<Vec<String>, PemCertificatesError> {
     use x509_parser::pem::Pem;
     let mut count = 0;
     let mut expired = Vec::new();
     let now = jiff::Timestamp::now().as_second();
     for (i, block) in Pem::iter_from_buffer(pem).enumerate() {
-        let block = block.map_err(|e| format!("PEM block {} is malformed: {e}", i + 1))?;
+        let block = block.map_err(|source| PemCertificatesError::MalformedBlock {
+            block: i + 1,
+            source,
+        })?;
         if block.label != "CERTIFICATE" {
-            return Err(format!(
-                "PEM block {} is a {:?}, expected a CERTIFICATE (a CA bundle holds certificates only)",
-                i + 1,
-                block.label
-            ));
+            return Err(PemCertificatesError::NotACertificate {
+                block: i + 1,
+                label: block.label,
+            });
         }
-        let cert = block
-            .parse_x509()
-            .map_err(|e| format!("PEM block {} is not a valid X.509 certificate: {e}", i + 1))?;
+        let cert =
+            block
+                .parse_x509()
+                .map_err(|source| PemCertificatesError::InvalidCertificate {
+                    block: i + 1,
+                    source,
+                })?;
         if cert.validity().not_after.timestamp() < now {
             expired.push(format!("{:?}", cert.subject().to_string()));
         }
         count += 1;
     }
     if count == 0 {
-        return Err(
-            "no PEM certificate found (expected -----BEGIN CERTIFICATE----- blocks)".into(),
-        );
+        return Err(PemCertificatesError::NoCertificate);
     }
     Ok(expired)
 }

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::template::Template;
 
-pub use ca::check_pem_certificates;
+pub use ca::{PemCertificatesError, check_pem_certificates};
 use clusters::check_clusters;
 use identity_providers::check_identity_providers;
 use names::check_generated_names;
