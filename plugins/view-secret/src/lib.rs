@@ -6,12 +6,12 @@
 //! stored, decoded or interpreted — TLS certificates ([`certs`]), registry
 //! credentials ([`docker`]), Helm releases ([`helm`]) and binary data
 //! ([`binary`]). [`manifest`] builds the `-o json|yaml` view and [`suggest`]
-//! finds similar names for "not found" errors. The command itself lives in
-//! [`cli`] and [`view`].
+//! finds similar names for "not found" errors; [`cluster`] reads Secrets
+//! from the API server and [`picker`] asks on a terminal. The command itself
+//! (its flags and the view) lives in the `kubectl-view_secret` binary.
 
 pub mod binary;
 pub mod certs;
-pub mod cli;
 pub mod cluster;
 pub mod detect;
 pub mod docker;
@@ -22,4 +22,3 @@ pub mod render;
 pub mod style;
 pub mod suggest;
 pub mod values;
-pub mod view;

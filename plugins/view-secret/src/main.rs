@@ -1,12 +1,17 @@
 //! `kubectl view-secret` (binary `kubectl-view_secret`): print a Secret's
 //! values decoded — one key, every key, or what a certificate, registry
 //! credential or Helm release inside it says — with kubectl's flags and exit
-//! codes (0 ok, 1 error, 2 usage). The work lives in the library's modules.
+//! codes (0 ok, 1 error, 2 usage). `cli.rs` holds the flags and `view.rs` the
+//! command; the decoding and rendering live in the library's modules.
+
+mod cli;
+mod view;
 
 use clap::{CommandFactory, Parser};
 use kubectl_kit::completion::{self, Candidate, Request, Target};
-use kubectl_view_secret::cli::{Cli, Command, compat_args};
-use kubectl_view_secret::{cluster, view};
+use kubectl_view_secret::cluster;
+
+use cli::{Cli, Command, compat_args};
 
 const BIN_NAME: &str = "kubectl-view_secret";
 

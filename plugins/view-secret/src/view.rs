@@ -1,4 +1,6 @@
-//! The command: fetch what was asked for and print it.
+//! The command: fetch what was asked for and print it. It lives on the
+//! binary's side: it prints, asks on the terminal and reports with `anyhow`,
+//! over the library's typed pieces.
 
 use std::io::Write as _;
 
@@ -7,11 +9,12 @@ use k8s_openapi::api::core::v1::Secret;
 use kubectl_kit::OutputFormat;
 use kubectl_kit::output::{self, Table};
 
+use kubectl_view_secret::render::{Mode, RenderOptions, render_value};
+use kubectl_view_secret::style::Style;
+use kubectl_view_secret::values::SecretValues;
+use kubectl_view_secret::{cluster, manifest, picker};
+
 use crate::cli::{Cli, ViewArgs};
-use crate::render::{Mode, RenderOptions, render_value};
-use crate::style::Style;
-use crate::values::SecretValues;
-use crate::{cluster, manifest, picker};
 
 /// Failures that are about the Secret rather than the cluster.
 #[derive(Debug, thiserror::Error)]
