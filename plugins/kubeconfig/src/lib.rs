@@ -4,7 +4,7 @@
 //! in a versioned catalog ([`catalog`]). From it this crate generates
 //! kubeconfigs whose users log in with `kubectl oidc-login` ([`generate`]),
 //! merges kubeconfigs into a person's own without losing anything
-//! ([`merge`], [`write`]), and backs the `serviceaccount` and `check`
+//! ([`merge`], [`write`](mod@write)), and backs the `serviceaccount` and `check`
 //! subcommands of the `kubectl-kubeconfig` binary.
 
 pub mod catalog;

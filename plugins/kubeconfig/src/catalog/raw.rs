@@ -11,7 +11,7 @@ use serde_saphyr::Spanned;
 pub(super) type Sp<T> = Spanned<T>;
 
 /// A catalog as written, before validation. Every field is optional so that
-/// missing ones are reported together by [`validate`] instead of one by one.
+/// missing ones are reported together by [`validate`](crate::catalog::validate()) instead of one by one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawCatalog {
