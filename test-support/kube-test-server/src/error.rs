@@ -43,15 +43,17 @@ pub enum ServerError {
     /// The HTTP client used for the service proxy and aggregation could not be built.
     #[error("building the server's upstream HTTP client failed")]
     UpstreamClient(#[source] reqwest::Error),
-    /// The `ca_pem` of an [`OidcAuthenticator`](crate::OidcAuthenticator) is
-    /// not a PEM certificate.
-    #[error("the OIDC authenticator's CA for {issuer} is not a PEM certificate")]
+    /// The `ca_pem` of an [`OidcAuthenticator`](crate::OidcAuthenticator)
+    /// holds no PEM certificate, or a broken one.
+    #[error(
+        "the ca_pem given for the OIDC issuer {issuer} is not a PEM certificate (-----BEGIN CERTIFICATE----- blocks)"
+    )]
     OidcCa {
         /// The issuer URL the CA was given for.
         issuer: String,
-        /// Why reqwest refused it.
+        /// Why the PEM text was refused.
         #[source]
-        source: reqwest::Error,
+        source: rustls::pki_types::pem::Error,
     },
     /// The HTTP client for an OIDC issuer's discovery could not be built.
     #[error("building the HTTP client for the OIDC issuer {issuer} failed")]

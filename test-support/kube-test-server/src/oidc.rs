@@ -13,6 +13,8 @@ use openidconnect::core::{
     CoreProviderMetadata,
 };
 use openidconnect::{ClientId, IssuerUrl, Nonce};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::{self, PemObject as _};
 use serde_json::Value;
 
 use crate::auth::User;
@@ -109,14 +111,28 @@ impl TrustedIssuer {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10));
         if let Some(pem) = &config.ca_pem {
-            builder = builder.tls_built_in_root_certs(false).add_root_certificate(
-                reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|source| {
-                    ServerError::OidcCa {
+            // reqwest skips what is not a certificate without a word: parse
+            // here so that a wrong `ca_pem` fails now, not at the first token.
+            let bad_ca = |source| ServerError::OidcCa {
+                issuer: config.issuer_url.clone(),
+                source,
+            };
+            let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(bad_ca)?;
+            if certs.is_empty() {
+                return Err(bad_ca(pem::Error::NoItemsFound));
+            }
+            builder = builder.tls_built_in_root_certs(false);
+            for cert in certs {
+                let cert = reqwest::Certificate::from_der(&cert).map_err(|source| {
+                    ServerError::OidcClient {
                         issuer: config.issuer_url.clone(),
                         source,
                     }
-                })?,
-            );
+                })?;
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let http = builder.build().map_err(|source| ServerError::OidcClient {
             issuer: config.issuer_url.clone(),
@@ -216,5 +232,23 @@ impl TrustedIssuer {
         };
         let prefix = cfg.groups_prefix.as_deref().unwrap_or("");
         Some(User::new(name).with_groups(groups.into_iter().map(|g| format!("{prefix}{g}"))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_that_is_not_pem_is_refused_naming_the_issuer() {
+        let config = OidcAuthenticator::new("https://issuer.example", "kubernetes")
+            .ca_pem("this is not a certificate");
+        match TrustedIssuer::new(config) {
+            Err(e @ ServerError::OidcCa { .. }) => {
+                assert!(e.to_string().contains("https://issuer.example"), "{e}");
+            }
+            Err(other) => panic!("expected OidcCa, got {other:?}"),
+            Ok(_) => panic!("a CA without any certificate was accepted"),
+        }
     }
 }
