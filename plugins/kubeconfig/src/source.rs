@@ -119,6 +119,16 @@ pub enum FetchError {
         #[source]
         source: reqwest::Error,
     },
+    /// The `--catalog-certificate-authority` file holds no certificate (a key,
+    /// or not PEM at all).
+    #[error(
+        "{} holds no PEM certificate (expected -----BEGIN CERTIFICATE----- blocks): give the CA that signed the catalog server's certificate",
+        path.display()
+    )]
+    NoCertificate {
+        /// The file given.
+        path: PathBuf,
+    },
     /// The HTTPS client could not be built.
     #[error("cannot set up the HTTPS client")]
     HttpClient(#[source] reqwest::Error),
@@ -246,6 +256,11 @@ async fn fetch_url(url: &str, options: &FetchOptions) -> Result<Fetched, FetchEr
                 source,
             }
         })?;
+        // reqwest skips whatever is not a certificate: an empty bundle
+        // would silently leave only the system roots.
+        if bundle.is_empty() {
+            return Err(FetchError::NoCertificate { path: ca.clone() });
+        }
         for cert in bundle {
             builder = builder.add_root_certificate(cert);
         }

@@ -150,3 +150,28 @@ teams: [{name: t, clusters: [{name: a}]}]\n";
         stderr(&plain)
     );
 }
+
+#[test]
+fn a_catalog_ca_file_without_a_certificate_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let key = KeyPair::generate().unwrap().serialize_pem();
+    for (name, text) in [
+        ("notes.txt", "not a certificate\n"),
+        ("key.pem", key.as_str()),
+    ] {
+        let ca = home.path().join(name);
+        std::fs::write(&ca, text).unwrap();
+        let out = plugin(home.path())
+            .args(["validate", "--catalog", "https://127.0.0.1:9/catalog.yaml"])
+            .arg("--catalog-certificate-authority")
+            .arg(&ca)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("{} holds no PEM certificate", ca.display())),
+            "{err}"
+        );
+    }
+}
