@@ -7,7 +7,7 @@
 //! them into per-day tantivy indexes ([`index`]), deduplicating on
 //! (auditID, stage, stageTimestamp), and commits on a short cadence; after a
 //! crash the log is replayed. Searches, stats and live follow are answered
-//! from the index with the query language of `audit-api` ([`query`]).
+//! from the index with the query language of `audit-api` ([`index::query`]).
 //!
 //! With `default-features = false` (no `server` feature) the crate is the
 //! index, pipeline and generator without the HTTP server or command line: a
@@ -27,7 +27,6 @@ pub mod metrics;
 #[cfg(feature = "server")]
 pub mod nats;
 pub mod pipeline;
-pub mod query;
 pub mod redaction;
 #[cfg(feature = "server")]
 pub mod server;

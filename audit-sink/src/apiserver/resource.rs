@@ -172,7 +172,7 @@ async fn search(st: &ApiState, req: SearchRequest) -> Result<(Vec<Stored>, Optio
     let res = tokio::task::spawn_blocking(move || shared.parts.search(&req)).await;
     match res {
         Ok(Ok((raws, next))) => Ok((raws.iter().filter_map(|r| Stored::parse(r)).collect(), next)),
-        Ok(Err(e)) => Err(match crate::query::explain(e) {
+        Ok(Err(e)) => Err(match crate::index::query::explain(e) {
             crate::index::IndexError::BadRequest(m) => bad(m),
             e => status::internal(&e.to_string()),
         }),

@@ -15,7 +15,7 @@ pub(super) fn error(status: StatusCode, body: ErrorBody) -> Response {
 
 /// A search or stats failure: the caller's mistake (400) or ours (500).
 pub(super) fn index_error(e: IndexError) -> Response {
-    match crate::query::explain(e) {
+    match crate::index::query::explain(e) {
         IndexError::BadRequest(m) => {
             error(StatusCode::BAD_REQUEST, ErrorBody::new("bad_request", m))
         }

@@ -21,7 +21,8 @@ use tantivy::query::{
 };
 use tantivy::schema::IndexRecordOption;
 
-use crate::index::{IndexError, IndexFields};
+use super::error::IndexError;
+use super::schema::IndexFields;
 
 /// How many index words the last word of a phrase ending in `*` (such as
 /// `web-7f9c*`) may expand to in one index segment. Past it the search fails

@@ -1,0 +1,15 @@
+//! The error every index operation returns.
+
+/// Index errors.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed.
+    #[error("index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// File system failure.
+    #[error("index directory: {0}")]
+    Io(#[from] std::io::Error),
+    /// Bad request parameter (e.g. a field that cannot be grouped).
+    #[error("{0}")]
+    BadRequest(String),
+}
