@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use audit_sink::deadletter::{Listing, Output};
 use audit_sink::pipeline::{Sink, SinkOptions};
 use clap::Parser as _;
 
@@ -144,52 +145,13 @@ fn import(a: ImportArgs) -> anyhow::Result<()> {
 }
 
 fn dead_letters(a: DeadLetterArgs) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut all = audit_sink::deadletter::read_all(&a.data.data_dir).with_context(|| {
-        format!(
-            "reading the dead-letter log in {}",
-            a.data.data_dir.display()
-        )
-    })?;
-    if let Some(n) = a.tail {
-        let skip = all.len().saturating_sub(n);
-        all.drain(..skip);
-    }
-    let mut out = std::io::stdout().lock();
-    let r = (|| -> std::io::Result<()> {
-        if a.output == "json" {
-            for d in &all {
-                serde_json::to_writer(&mut out, d)?;
-                writeln!(out)?;
-            }
-            return Ok(());
-        }
-        if all.is_empty() {
-            writeln!(out, "No dead letters in {}.", a.data.data_dir.display())?;
-            return Ok(());
-        }
-        writeln!(
-            out,
-            "{:<28}  {:<6}  {:<22}  {:<48}  BODY",
-            "TIME", "SCOPE", "SOURCE", "REASON"
-        )?;
-        for d in &all {
-            let body = String::from_utf8_lossy(&d.bytes()).replace(['\n', '\r'], " ");
-            let body: String = body.chars().take(60).collect();
-            let reason: String = d.reason.chars().take(48).collect();
-            writeln!(
-                out,
-                "{:<28}  {:<6}  {:<22}  {:<48}  {}",
-                d.time,
-                d.scope,
-                d.source.as_deref().unwrap_or("-"),
-                reason,
-                body
-            )?;
-        }
-        Ok(())
-    })();
-    match r {
+    let listing = Listing::read(&a.data.data_dir, a.tail)?;
+    let output = if a.output == "json" {
+        Output::Json
+    } else {
+        Output::Table
+    };
+    match listing.write(&mut std::io::stdout().lock(), output) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }

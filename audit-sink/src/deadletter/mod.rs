@@ -1,6 +1,7 @@
 //! The dead-letter log: every invalid event (and every body that is not an
 //! EventList at all) is kept verbatim with the reason, one JSON object per
-//! line in `<data-dir>/dead-letters.jsonl`. `audit-sink dead-letters` reads it.
+//! line in `<data-dir>/dead-letters.jsonl`. `audit-sink dead-letters` prints
+//! it ([`Listing`]).
 //!
 //! A push service retries a request it got no 2xx for (Firehose with the
 //! same `requestId`, Pub/Sub with the same `messageId`); the dead letters of
@@ -14,6 +15,10 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+
+mod table;
+
+pub use table::{Listing, Output, ReadError};
 
 /// File name inside the data directory.
 pub const FILE_NAME: &str = "dead-letters.jsonl";
