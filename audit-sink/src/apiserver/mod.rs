@@ -7,7 +7,7 @@
 //! A request goes: TLS with the aggregator's front-proxy client certificate
 //! → [`auth`] (the certificate verifies against the request-header CA, its CN
 //! is allowed; the user comes from `X-Remote-*` headers) → [`authz`] (a
-//! SubjectAccessReview for that user, cached) → [`resource`] (the sink's
+//! SubjectAccessReview for that user, cached) → `resource` (the sink's
 //! search, answered as AuditEvents, a Table, or a watch stream).
 
 // Handlers' helpers return the ready error `Response` as their `Err`.
