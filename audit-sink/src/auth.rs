@@ -2,10 +2,10 @@
 //! files, and client certificates verified against a CA bundle. Ingest and
 //! search have separate credentials. Tokens are never logged.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context as _;
+use audit_api::fields::InvalidClusterName;
 use rustls::RootCertStore;
 use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::ClientCertVerifier;
@@ -76,11 +76,116 @@ impl std::fmt::Debug for TokenLine {
     }
 }
 
+/// Why a token, certificate or key file cannot be used. Each names the
+/// file; none holds a token.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The token file cannot be read.
+    #[error("reading token file {}", path.display())]
+    ReadTokens {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A token line has something else than `cluster=NAME` after the token.
+    #[error(
+        "token file {} line {line}: unexpected {word:?} after the token; a line is `TOKEN` or `TOKEN cluster=NAME`",
+        path.display()
+    )]
+    TokenLine {
+        /// The file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// What came after the token (up to a `=`; never the token).
+        word: String,
+    },
+    /// A token line's `cluster=` is not a cluster name.
+    #[error("token file {} line {line}", path.display())]
+    TokenCluster {
+        /// The file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// Why the name is refused.
+        #[source]
+        source: InvalidClusterName,
+    },
+    /// The token file holds no token.
+    #[error("token file {} holds no token (one per line)", path.display())]
+    NoTokens {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The certificate file cannot be read.
+    #[error("reading certificates from {}", path.display())]
+    ReadCerts {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    /// The certificate file is not PEM.
+    #[error("parsing PEM certificates in {}", path.display())]
+    ParseCerts {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    /// The certificate file holds no certificate.
+    #[error("no PEM certificate in {}", path.display())]
+    NoCerts {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The key file cannot be read or holds no PEM private key.
+    #[error("reading a PEM private key from {}", path.display())]
+    ReadKey {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: rustls_pki_types::pem::Error,
+    },
+    /// A client CA certificate is not usable as a trust anchor.
+    #[error("adding a client CA certificate")]
+    ClientCa {
+        /// The cause.
+        #[source]
+        source: rustls::Error,
+    },
+    /// The client certificate verifier cannot be built from the CAs.
+    #[error("building the client certificate verifier")]
+    Verifier {
+        /// The cause.
+        #[source]
+        source: rustls::server::VerifierBuilderError,
+    },
+    /// The serving certificate and key do not go together.
+    #[error("the TLS certificate and key do not match or are unsupported")]
+    CertKey {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// The cause.
+        #[source]
+        source: rustls::Error,
+    },
+}
+
 /// Reads a token file: one token per line, optionally followed by
 /// `cluster=NAME`; blank lines and `#` comments ignored.
-pub fn load_tokens(path: &Path) -> anyhow::Result<Vec<TokenLine>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading token file {}", path.display()))?;
+pub fn load_tokens(path: &Path) -> Result<Vec<TokenLine>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::ReadTokens {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut tokens = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -92,58 +197,72 @@ pub fn load_tokens(path: &Path) -> anyhow::Result<Vec<TokenLine>> {
         let mut cluster = None;
         for w in words {
             let Some(name) = w.strip_prefix("cluster=") else {
-                anyhow::bail!(
-                    "token file {} line {}: unexpected {:?} after the token; a line is `TOKEN` or `TOKEN cluster=NAME`",
-                    path.display(),
-                    i + 1,
-                    w.split('=').next().unwrap_or(w)
-                );
+                return Err(LoadError::TokenLine {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    word: w.split('=').next().unwrap_or(w).to_string(),
+                });
             };
-            audit_api::fields::validate_cluster_name(name)
-                .with_context(|| format!("token file {} line {}", path.display(), i + 1))?;
+            audit_api::fields::validate_cluster_name(name).map_err(|source| {
+                LoadError::TokenCluster {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    source,
+                }
+            })?;
             cluster = Some(name.to_string());
         }
         tokens.push(TokenLine { token, cluster });
     }
-    anyhow::ensure!(
-        !tokens.is_empty(),
-        "token file {} holds no token (one per line)",
-        path.display()
-    );
+    if tokens.is_empty() {
+        return Err(LoadError::NoTokens {
+            path: path.to_path_buf(),
+        });
+    }
     Ok(tokens)
 }
 
 /// Reads PEM certificates.
-pub fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, LoadError> {
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
-        .with_context(|| format!("reading certificates from {}", path.display()))?
+        .map_err(|source| LoadError::ReadCerts {
+            path: path.to_path_buf(),
+            source,
+        })?
         .collect::<Result<_, _>>()
-        .with_context(|| format!("parsing PEM certificates in {}", path.display()))?;
-    anyhow::ensure!(
-        !certs.is_empty(),
-        "no PEM certificate in {}",
-        path.display()
-    );
+        .map_err(|source| LoadError::ParseCerts {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if certs.is_empty() {
+        return Err(LoadError::NoCerts {
+            path: path.to_path_buf(),
+        });
+    }
     Ok(certs)
 }
 
 /// Reads a PEM private key.
-pub fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
-    PrivateKeyDer::from_pem_file(path)
-        .with_context(|| format!("reading a PEM private key from {}", path.display()))
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, LoadError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|source| LoadError::ReadKey {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
-fn verifier_for(roots: &[CertificateDer<'static>]) -> anyhow::Result<Arc<dyn ClientCertVerifier>> {
+fn verifier_for(
+    roots: &[CertificateDer<'static>],
+) -> Result<Arc<dyn ClientCertVerifier>, LoadError> {
     let mut store = RootCertStore::empty();
     for c in roots {
         store
             .add(c.clone())
-            .context("adding a client CA certificate")?;
+            .map_err(|source| LoadError::ClientCa { source })?;
     }
     WebPkiClientVerifier::builder(Arc::new(store))
         .allow_unauthenticated()
         .build()
-        .context("building the client certificate verifier")
+        .map_err(|source| LoadError::Verifier { source })
 }
 
 impl Credentials {
@@ -151,7 +270,7 @@ impl Credentials {
     pub fn load(
         token_file: Option<&Path>,
         client_ca: Option<&Path>,
-    ) -> anyhow::Result<Credentials> {
+    ) -> Result<Credentials, LoadError> {
         let mut c = Credentials::default();
         if let Some(p) = token_file {
             c.tokens = load_tokens(p)?
@@ -294,18 +413,23 @@ pub fn tls_config(
     cert: &Path,
     key: &Path,
     client_roots: &[CertificateDer<'static>],
-) -> anyhow::Result<rustls::ServerConfig> {
+) -> Result<rustls::ServerConfig, LoadError> {
     let certs = load_certs(cert)?;
-    let key = load_key(key)?;
+    let key_der = load_key(key)?;
     let builder = rustls::ServerConfig::builder();
     let builder = if client_roots.is_empty() {
         builder.with_no_client_auth()
     } else {
         builder.with_client_cert_verifier(verifier_for(client_roots)?)
     };
-    let mut cfg = builder
-        .with_single_cert(certs, key)
-        .context("the TLS certificate and key do not match or are unsupported")?;
+    let mut cfg =
+        builder
+            .with_single_cert(certs, key_der)
+            .map_err(|source| LoadError::CertKey {
+                cert: cert.to_path_buf(),
+                key: key.to_path_buf(),
+                source,
+            })?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(cfg)
 }

@@ -5,12 +5,11 @@
 //! the webhook path. Files are read by [`audit_api::logfile`], the reader
 //! `kubectl audit import` shares.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use audit_api::envelope::{self, Context, Format};
-use audit_api::logfile::{FileSummary, LogFile};
+use audit_api::logfile::{FileSummary, LogFile, LogFileError};
 use serde_json::value::RawValue;
 
 use crate::deadletter::DeadLetter;
@@ -31,8 +30,36 @@ pub struct ImportOptions {
     pub cluster: Option<String>,
 }
 
+/// Why an import stopped. Events of earlier batches are stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A file cannot be opened, recognised or read.
+    #[error(transparent)]
+    File(#[from] LogFileError),
+    /// A decoded event is not JSON any more.
+    #[error("re-reading a decoded event of {}:{line}", path.display())]
+    Decoded {
+        /// The file.
+        path: PathBuf,
+        /// Where in it, from 1.
+        line: u64,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A batch could not be stored.
+    #[error("storing the events of {}", path.display())]
+    Store {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: IngestError,
+    },
+}
+
 /// Imports `opts.files` into `sink`, one [`FileSummary`] per file.
-pub fn import(sink: &Sink, opts: &ImportOptions) -> anyhow::Result<Vec<FileSummary>> {
+pub fn import(sink: &Sink, opts: &ImportOptions) -> Result<Vec<FileSummary>, ImportError> {
     let total: u64 = opts
         .files
         .iter()
@@ -68,7 +95,11 @@ pub fn import(sink: &Sink, opts: &ImportOptions) -> anyhow::Result<Vec<FileSumma
         while let Some(unit) = file.next_unit()? {
             let decoded = envelope::decode(format, &unit.bytes, &ctx);
             for e in decoded.events {
-                let raw = RawValue::from_string(e.json).context("re-reading a decoded event")?;
+                let raw = RawValue::from_string(e.json).map_err(|source| ImportError::Decoded {
+                    path: path.clone(),
+                    line: unit.line,
+                    source,
+                })?;
                 // Redacted before anything is written, as on every ingest path.
                 let raw = sink.shared.redaction.event(raw);
                 match Accepted::parse(raw, &sink.shared.parts.fields) {
@@ -99,12 +130,12 @@ pub fn import(sink: &Sink, opts: &ImportOptions) -> anyhow::Result<Vec<FileSumma
                 ));
             }
             if accepted.len() >= opts.batch || dead.len() >= opts.batch {
-                written += flush(sink, &mut accepted, &mut dead, &mut counts)?;
+                written += flush(sink, path, &mut accepted, &mut dead, &mut counts)?;
                 bar.set_position(done_bytes + file.position());
                 bar.set_message(format!("{}: {written} events", path.display()));
             }
         }
-        written += flush(sink, &mut accepted, &mut dead, &mut counts)?;
+        written += flush(sink, path, &mut accepted, &mut dead, &mut counts)?;
         // Duplicates are found by the indexer: each append tells its own.
         let mut unknown = false;
         for c in counts {
@@ -130,10 +161,15 @@ pub fn import(sink: &Sink, opts: &ImportOptions) -> anyhow::Result<Vec<FileSumma
 /// where its duplicates will be told in `counts`.
 fn flush(
     sink: &Sink,
+    path: &Path,
     accepted: &mut Vec<Accepted>,
     dead: &mut Vec<DeadLetter>,
     counts: &mut Vec<Duplicates>,
-) -> anyhow::Result<u64> {
+) -> Result<u64, ImportError> {
+    let failed = |source| ImportError::Store {
+        path: path.to_path_buf(),
+        source,
+    };
     if accepted.is_empty() && dead.is_empty() {
         return Ok(0);
     }
@@ -142,9 +178,12 @@ fn flush(
         match sink.reserve(n) {
             Ok(()) => break,
             Err(IngestError::Overloaded) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(failed(e)),
         }
     }
-    counts.push(sink.ingest_blocking(std::mem::take(accepted), std::mem::take(dead))?);
+    counts.push(
+        sink.ingest_blocking(std::mem::take(accepted), std::mem::take(dead))
+            .map_err(failed)?,
+    );
     Ok(n as u64)
 }

@@ -71,7 +71,8 @@ fn serve(a: ServeArgs) -> anyhow::Result<()> {
             let _ = writeln!(out, "listening on {scheme}://{addr}");
             let _ = out.flush();
         },
-    ))
+    ))?;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -21,14 +21,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use audit_api::Event;
 use audit_api::fields::EventFields;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::deadletter::{DeadLetter, DeadLetterLog};
-use crate::index::{DAY_MICROS, IndexFields, Partitions, Prepared, Writers, prepare, prepare_json};
+use crate::index::{
+    DAY_MICROS, IndexError, IndexFields, Partitions, Prepared, Writers, prepare, prepare_json,
+};
 use crate::metrics::Metrics;
 use crate::wal::{self, Wal, WalPos};
 
@@ -275,34 +276,148 @@ pub struct Sink {
     _lock: File,
 }
 
+/// Why the data directory cannot be opened. Each names the directory or
+/// file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The data directory cannot be created.
+    #[error("creating data directory {}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The lock file cannot be created.
+    #[error("creating {}", path.display())]
+    CreateLock {
+        /// The lock file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another process holds the data directory.
+    #[error(
+        "data directory {} is in use by another audit-sink process; stop it first, or use another --data-dir",
+        dir.display()
+    )]
+    InUse {
+        /// The data directory.
+        dir: PathBuf,
+    },
+    /// The lock file cannot be locked.
+    #[error("locking {}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The index cannot be opened.
+    #[error("opening the index in {}", dir.display())]
+    Index {
+        /// The data directory.
+        dir: PathBuf,
+        /// The cause.
+        #[source]
+        source: IndexError,
+    },
+    /// The write-ahead log (or its checkpoint) cannot be read or created.
+    #[error("reading the write-ahead log in {}", dir.display())]
+    Wal {
+        /// The log's directory.
+        dir: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The dead-letter log cannot be opened.
+    #[error("opening the dead-letter log in {}", dir.display())]
+    DeadLetters {
+        /// The data directory.
+        dir: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The redaction key cannot be read or created.
+    #[error(transparent)]
+    Redaction(#[from] crate::redaction::KeyError),
+    /// A pipeline thread cannot be started.
+    #[error("starting the {name} thread")]
+    Thread {
+        /// The thread's name.
+        name: &'static str,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Why the indexer stops, or a retry of the index from the log fails.
+#[derive(Debug, thiserror::Error)]
+enum IndexLoopError {
+    /// The log cannot be read.
+    #[error("reading the write-ahead log in {}", dir.display())]
+    Wal {
+        /// The log's directory.
+        dir: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record read again from the log cannot be indexed.
+    #[error("indexing from the write-ahead log")]
+    Reindex {
+        /// The first failure.
+        #[source]
+        source: IndexError,
+    },
+    /// An index write or commit failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
 /// Takes the data directory's lock file (released by the OS on exit, even on kill -9).
-fn lock_data_dir(dir: &Path) -> anyhow::Result<File> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating data directory {}", dir.display()))?;
+fn lock_data_dir(dir: &Path) -> Result<File, OpenError> {
+    std::fs::create_dir_all(dir).map_err(|source| OpenError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let path = dir.join("LOCK");
-    let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let f = match File::create(&path) {
+        Ok(f) => f,
+        Err(source) => return Err(OpenError::CreateLock { path, source }),
+    };
     match f.try_lock() {
         Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "data directory {} is in use by another audit-sink process; stop it first, or use another --data-dir",
-            dir.display()
-        ),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("locking {}", path.display()))
-        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::InUse {
+            dir: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(OpenError::Lock { path, source }),
     }
+}
+
+/// The data directory's index, opened.
+fn open_index(data_dir: &Path) -> Result<Arc<Partitions>, OpenError> {
+    Partitions::open(&data_dir.join("index"))
+        .map(Arc::new)
+        .map_err(|source| OpenError::Index {
+            dir: data_dir.to_path_buf(),
+            source,
+        })
 }
 
 impl Sink {
     /// Opens the data directory, replays the write-ahead log into the index,
     /// and starts the log writer and indexer threads.
-    pub fn open(opts: SinkOptions) -> anyhow::Result<Sink> {
+    pub fn open(opts: SinkOptions) -> Result<Sink, OpenError> {
         let lock = lock_data_dir(&opts.data_dir)?;
         let wal_dir = opts.data_dir.join("wal");
-        let parts = Arc::new(
-            Partitions::open(&opts.data_dir.join("index"))
-                .with_context(|| format!("opening the index in {}", opts.data_dir.display()))?,
-        );
+        let parts = open_index(&opts.data_dir)?;
         let metrics = Arc::new(Metrics::default());
         let writers = Writers::new(parts.clone(), opts.writer_memory, opts.writer_threads, 2);
 
@@ -310,13 +425,20 @@ impl Sink {
         // (cutting off a torn tail) before a new segment is opened after
         // it. The indexer thread indexes it before anything new, while the
         // sink already serves searches and takes new batches.
-        let checkpoint = wal::read_checkpoint(&wal_dir)?;
+        let wal_err = |source| OpenError::Wal {
+            dir: wal_dir.clone(),
+            source,
+        };
+        let checkpoint = wal::read_checkpoint(&wal_dir).map_err(wal_err)?;
         let mut replay_to = None;
-        wal::replay(&wal_dir, checkpoint, |_, pos| replay_to = Some(pos))
-            .with_context(|| format!("reading the write-ahead log in {}", wal_dir.display()))?;
+        wal::replay(&wal_dir, checkpoint, |_, pos| replay_to = Some(pos)).map_err(wal_err)?;
 
-        let wal = Wal::create(&wal_dir)?;
-        let dead = DeadLetterLog::open(&opts.data_dir)?;
+        let wal = Wal::create(&wal_dir).map_err(wal_err)?;
+        let dead =
+            DeadLetterLog::open(&opts.data_dir).map_err(|source| OpenError::DeadLetters {
+                dir: opts.data_dir.clone(),
+                source,
+            })?;
         let (follow, _) = broadcast::channel(4096);
         let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
         let shared = Arc::new(Shared {
@@ -338,14 +460,22 @@ impl Sink {
         let s1 = shared.clone();
         let t1 = std::thread::Builder::new()
             .name("audit-wal".into())
-            .spawn(move || wal_loop(wal, dead, wal_rx, idx_tx, s1))?;
+            .spawn(move || wal_loop(wal, dead, wal_rx, idx_tx, s1))
+            .map_err(|source| OpenError::Thread {
+                name: "audit-wal",
+                source,
+            })?;
         let s2 = shared.clone();
         let t2 = std::thread::Builder::new()
             .name("audit-indexer".into())
             .spawn(move || {
                 if let Err(e) = index_loop(writers, idx_rx, s2, opts, wal_dir, replay_to) {
-                    tracing::error!(error = %e, "indexer stopped");
+                    tracing::error!(error = &e as &dyn std::error::Error, "indexer stopped");
                 }
+            })
+            .map_err(|source| OpenError::Thread {
+                name: "audit-indexer",
+                source,
             })?;
         Ok(Sink {
             shared,
@@ -364,12 +494,9 @@ impl Sink {
         opts: SinkOptions,
         log: Arc<dyn ExternalLog>,
         max_lag: Option<Duration>,
-    ) -> anyhow::Result<Sink> {
+    ) -> Result<Sink, OpenError> {
         let lock = lock_data_dir(&opts.data_dir)?;
-        let parts = Arc::new(
-            Partitions::open(&opts.data_dir.join("index"))
-                .with_context(|| format!("opening the index in {}", opts.data_dir.display()))?,
-        );
+        let parts = open_index(&opts.data_dir)?;
         let (follow, _) = broadcast::channel(4096);
         let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
         let shared = Arc::new(Shared {
@@ -711,7 +838,7 @@ fn reindex_from_wal(
     from: Option<WalPos>,
     to: WalPos,
     cutoff_day: i64,
-) -> anyhow::Result<(u64, u64)> {
+) -> Result<(u64, u64), IndexLoopError> {
     let mut first_err = None;
     let mut new = 0;
     let n = wal::read_range(wal_dir, from, to, |payload, _| {
@@ -721,14 +848,18 @@ fn reindex_from_wal(
                 Ok(true) => new += 1,
                 Ok(false) => {}
                 Err(e) => {
-                    first_err.get_or_insert(e.to_string());
+                    first_err.get_or_insert(e);
                 }
             },
             Err(e) => tracing::warn!(error = %e, "skipping unreadable write-ahead log record"),
         }
+    })
+    .map_err(|source| IndexLoopError::Wal {
+        dir: wal_dir.to_path_buf(),
+        source,
     })?;
     match first_err {
-        Some(e) => anyhow::bail!("indexing from the write-ahead log: {e}"),
+        Some(source) => Err(IndexLoopError::Reindex { source }),
         None => Ok((n, new)),
     }
 }
@@ -756,7 +887,7 @@ fn index_loop(
     opts: SinkOptions,
     wal_dir: PathBuf,
     replay_to: Option<WalPos>,
-) -> anyhow::Result<()> {
+) -> Result<(), IndexLoopError> {
     let new_writers = || {
         Writers::new(
             shared.parts.clone(),
@@ -772,7 +903,10 @@ fn index_loop(
     let mut held = 0usize;
     let mut last_pos: Option<WalPos> = None;
     // Everything up to here is committed to the index.
-    let mut checkpoint = wal::read_checkpoint(&wal_dir)?;
+    let mut checkpoint = wal::read_checkpoint(&wal_dir).map_err(|source| IndexLoopError::Wal {
+        dir: wal_dir.clone(),
+        source,
+    })?;
     let mut oldest_ack: Option<Instant> = None;
     let mut follow_buf: Vec<Arc<FollowItem>> = Vec::new();
     let mut last_retention = Instant::now() - Duration::from_secs(3600);
@@ -783,11 +917,14 @@ fn index_loop(
     // been indexed again into fresh ones.
     let mut failed_at: Option<Instant> = None;
     let mut recovered = false;
-    let fail = |e: &dyn std::fmt::Display,
+    let fail = |e: &(dyn std::error::Error + 'static),
                 writers: &mut Writers,
                 failed_at: &mut Option<Instant>| {
         if failed_at.is_none() {
-            tracing::error!(error = %e, "index write failed; ingest continues into the write-ahead log, retrying the index from it");
+            tracing::error!(
+                error = e,
+                "index write failed; ingest continues into the write-ahead log, retrying the index from it"
+            );
         }
         *failed_at = Some(Instant::now());
         shared.index_failing.store(true, Relaxed);

@@ -41,7 +41,7 @@ use tower::ServiceExt as _;
 
 use crate::auth::PeerCerts;
 use crate::pipeline::Shared;
-use auth::{Identity, RequestHeaderAuth, RequestHeaderSettings};
+use auth::{Identity, RequestHeaderAuth, RequestHeaderError, RequestHeaderSettings};
 use authz::Authorizer;
 
 /// The API group.
@@ -113,32 +113,134 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Why the aggregated API cannot be set up. Each names the flag and file
+/// or address involved.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A kubeconfig cannot be read.
+    #[error("reading {flag} {}", path.display())]
+    ReadKubeconfig {
+        /// `--authentication-kubeconfig` or `--authorization-kubeconfig`.
+        flag: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    /// A kubeconfig cannot be turned into a client configuration.
+    #[error("using {flag} {}", path.display())]
+    UseKubeconfig {
+        /// `--authentication-kubeconfig` or `--authorization-kubeconfig`.
+        flag: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    /// No kubeconfig given, and not in a pod.
+    #[error(
+        "no {flag} given and not running in a cluster (no service account token): give {flag} FILE{}",
+        if *flag == "--authentication-kubeconfig" {
+            ", or the request-header settings with --requestheader-client-ca-file"
+        } else {
+            ""
+        }
+    )]
+    NotInCluster {
+        /// `--authentication-kubeconfig` or `--authorization-kubeconfig`.
+        flag: &'static str,
+        /// The cause.
+        #[source]
+        source: kube::config::InClusterError,
+    },
+    /// The client cannot be built from the configuration.
+    #[error("building the client of {flag}")]
+    Client {
+        /// `--authentication-kubeconfig` or `--authorization-kubeconfig`.
+        flag: &'static str,
+        /// The cause.
+        #[source]
+        source: kube::Error,
+    },
+    /// The request-header settings cannot be read or used.
+    #[error(transparent)]
+    RequestHeader(#[from] RequestHeaderError),
+    /// The serving certificate cannot be read.
+    #[error("--api-tls-cert")]
+    TlsCert {
+        /// The cause (it names the file).
+        #[source]
+        source: crate::auth::LoadError,
+    },
+    /// The serving key cannot be read.
+    #[error("--api-tls-key")]
+    TlsKey {
+        /// The cause (it names the file).
+        #[source]
+        source: crate::auth::LoadError,
+    },
+    /// The serving certificate and key do not go together.
+    #[error("--api-tls-cert and --api-tls-key do not match or are unsupported")]
+    CertKey {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// The cause.
+        #[source]
+        source: rustls::Error,
+    },
+    /// The API address cannot be listened on.
+    #[error(
+        "listening on {addr} for the aggregated API; is another process using it? choose another with --api-listen"
+    )]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bound listener has no local address.
+    #[error("reading the address of the aggregated API's listener on {addr}")]
+    LocalAddr {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// A kube client from `kubeconfig`, or the in-cluster configuration.
 async fn kube_client(
     kubeconfig: Option<&std::path::Path>,
-    flag: &str,
-) -> anyhow::Result<kube::Client> {
-    use anyhow::Context as _;
+    flag: &'static str,
+) -> Result<kube::Client, ApiError> {
     let config = match kubeconfig {
         Some(p) => {
-            let kc = kube::config::Kubeconfig::read_from(p)
-                .with_context(|| format!("reading {flag} {}", p.display()))?;
+            let kc = kube::config::Kubeconfig::read_from(p).map_err(|source| {
+                ApiError::ReadKubeconfig {
+                    flag,
+                    path: p.to_path_buf(),
+                    source,
+                }
+            })?;
             kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
                 .await
-                .with_context(|| format!("using {flag} {}", p.display()))?
+                .map_err(|source| ApiError::UseKubeconfig {
+                    flag,
+                    path: p.to_path_buf(),
+                    source,
+                })?
         }
-        None => kube::Config::incluster().with_context(|| {
-            format!(
-                "no {flag} given and not running in a cluster (no service account token): give {flag} FILE{}",
-                if flag == "--authentication-kubeconfig" {
-                    ", or the request-header settings with --requestheader-client-ca-file"
-                } else {
-                    ""
-                }
-            )
-        })?,
+        None => {
+            kube::Config::incluster().map_err(|source| ApiError::NotInCluster { flag, source })?
+        }
     };
-    kube::Client::try_from(config).with_context(|| format!("building the client of {flag}"))
+    kube::Client::try_from(config).map_err(|source| ApiError::Client { flag, source })
 }
 
 /// The aggregated API, configured and ready to serve.
@@ -154,8 +256,7 @@ pub struct ApiServer {
 impl ApiServer {
     /// Loads the serving certificate, the request-header settings (reading
     /// the ConfigMap when they are not given) and the authorizer's client.
-    pub async fn prepare(opts: ApiOptions) -> anyhow::Result<ApiServer> {
-        use anyhow::Context as _;
+    pub async fn prepare(opts: ApiOptions) -> Result<ApiServer, ApiError> {
         let (settings, refresh) = match &opts.request_header {
             RequestHeaderSource::Given(s) => (s.clone(), None),
             RequestHeaderSource::Cluster(kubeconfig) => {
@@ -183,12 +284,18 @@ impl ApiServer {
             opts.authorized_ttl,
             opts.unauthorized_ttl,
         ));
-        let certs = crate::auth::load_certs(&opts.tls_cert).context("--api-tls-cert")?;
-        let key = crate::auth::load_key(&opts.tls_key).context("--api-tls-key")?;
+        let certs = crate::auth::load_certs(&opts.tls_cert)
+            .map_err(|source| ApiError::TlsCert { source })?;
+        let key =
+            crate::auth::load_key(&opts.tls_key).map_err(|source| ApiError::TlsKey { source })?;
         let mut cfg = rustls::ServerConfig::builder()
             .with_client_cert_verifier(handshake)
             .with_single_cert(certs, key)
-            .context("--api-tls-cert and --api-tls-key do not match or are unsupported")?;
+            .map_err(|source| ApiError::CertKey {
+                cert: opts.tls_cert.clone(),
+                key: opts.tls_key.clone(),
+                source,
+            })?;
         cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(ApiServer {
             opts,
@@ -200,17 +307,19 @@ impl ApiServer {
     }
 
     /// Binds the API listener and tells `on_listening`.
-    pub async fn bind(&self) -> anyhow::Result<tokio::net::TcpListener> {
-        use anyhow::Context as _;
+    pub async fn bind(&self) -> Result<tokio::net::TcpListener, ApiError> {
         let listener = tokio::net::TcpListener::bind(self.opts.listen)
             .await
-            .with_context(|| {
-                format!(
-                    "listening on {} for the aggregated API; is another process using it? choose another with --api-listen",
-                    self.opts.listen
-                )
+            .map_err(|source| ApiError::Listen {
+                addr: self.opts.listen,
+                source,
             })?;
-        let addr = listener.local_addr()?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ApiError::LocalAddr {
+                addr: self.opts.listen,
+                source,
+            })?;
         tracing::info!(%addr, "aggregated API ({API_VERSION}) listening");
         if let Some(hook) = &self.opts.on_listening {
             (hook.0)(addr);

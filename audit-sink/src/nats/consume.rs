@@ -17,7 +17,8 @@ use serde_json::value::RawValue;
 use tokio::io::AsyncReadExt as _;
 use tokio::sync::mpsc;
 
-use super::{NatsOptions, OBJECT_HEADER, SUBJECT_PREFIX};
+use super::error::ObjectError;
+use super::{NatsOptions, OBJECT_HEADER, SUBJECT_PREFIX, SetupError, SubjectsError};
 use crate::index::{DAY_MICROS, Writers, prepare_json};
 use crate::pipeline::{FollowItem, Shared, Sink, SinkOptions};
 
@@ -44,37 +45,32 @@ pub fn durable_name(replica: &str) -> String {
 
 /// Checks `--index-subjects`: `kubext.audit.` and one token, a cluster
 /// name or a NATS wildcard (`*`, `>`), as the subjects the sink publishes.
-pub fn check_subjects(subjects: &[String]) -> anyhow::Result<()> {
+pub fn check_subjects(subjects: &[String]) -> Result<(), SubjectsError> {
     for s in subjects {
-        let example =
-            format!("e.g. {SUBJECT_PREFIX}.prod-eu, or {SUBJECT_PREFIX}.* for every cluster");
         let Some(rest) = s
             .strip_prefix(&format!("{SUBJECT_PREFIX}."))
             .filter(|r| !r.is_empty())
         else {
-            anyhow::bail!(
-                "--index-subjects {s:?}: give a subject under {SUBJECT_PREFIX}., {example}"
-            );
+            return Err(SubjectsError::Prefix { subject: s.clone() });
         };
-        anyhow::ensure!(
-            !rest.contains('.'),
-            "--index-subjects {s:?}: the sink publishes {SUBJECT_PREFIX}.<cluster>, one token after {SUBJECT_PREFIX}. (cluster names have no dots), {example}"
-        );
-        anyhow::ensure!(
-            rest == "*"
-                || rest == ">"
-                || rest
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-            "--index-subjects {s:?}: a NATS wildcard (* or >) matches a whole token only, and a cluster name has letters, digits, '-' and '_'; list the clusters one flag each, {example}"
-        );
+        if rest.contains('.') {
+            return Err(SubjectsError::Dotted { subject: s.clone() });
+        }
+        let token = rest == "*"
+            || rest == ">"
+            || rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !token {
+            return Err(SubjectsError::Token { subject: s.clone() });
+        }
     }
     Ok(())
 }
 
 /// This replica's durable consumer, created when missing; its subjects
 /// follow `--index-subjects`.
-pub async fn durable(stream: &Stream, opts: &NatsOptions) -> anyhow::Result<PullConsumer> {
+pub async fn durable(stream: &Stream, opts: &NatsOptions) -> Result<PullConsumer, SetupError> {
     check_subjects(&opts.index_subjects)?;
     let name = durable_name(&opts.replica_name);
     let config = pull::Config {
@@ -89,16 +85,26 @@ pub async fn durable(stream: &Stream, opts: &NatsOptions) -> anyhow::Result<Pull
     };
     match stream.get_consumer::<pull::Config>(&name).await {
         Ok(mut existing) => {
-            let info = existing.info().await?;
+            let info = existing
+                .info()
+                .await
+                .map_err(|source| SetupError::ConsumerInfo {
+                    name: name.clone(),
+                    source,
+                })?;
             if info.config.filter_subjects != config.filter_subjects {
                 tracing::info!(consumer = %name, subjects = ?config.filter_subjects, "changing the subjects this replica indexes");
-                return Ok(stream.update_consumer(config).await?);
+                return stream
+                    .update_consumer(config)
+                    .await
+                    .map_err(|source| SetupError::UpdateConsumer { name, source });
             }
             Ok(existing)
         }
-        Err(_) => stream.create_consumer(config).await.map_err(|e| {
-            anyhow::anyhow!("creating the durable consumer {name} of this replica: {e}")
-        }),
+        Err(_) => stream
+            .create_consumer(config)
+            .await
+            .map_err(|source| SetupError::CreateConsumer { name, source }),
     }
 }
 
@@ -118,7 +124,7 @@ pub fn start(
     opts: SinkOptions,
     consumer: PullConsumer,
     objects: ObjectStore,
-) -> anyhow::Result<()> {
+) -> std::io::Result<()> {
     let shared = sink.shared.clone();
     let (tx, rx) = mpsc::channel::<Delivered>(8192);
     let handle = tokio::runtime::Handle::current();
@@ -239,7 +245,7 @@ async fn consume(
     }
 }
 
-async fn read_object(objects: &ObjectStore, name: &str) -> anyhow::Result<bytes::Bytes> {
+async fn read_object(objects: &ObjectStore, name: &str) -> Result<bytes::Bytes, ObjectError> {
     let mut object = objects.get(name).await?;
     let mut out = Vec::new();
     object.read_to_end(&mut out).await?;

@@ -17,6 +17,7 @@
 //! object store of the same replication and referenced from the stream.
 
 mod consume;
+mod error;
 mod publish;
 mod stream;
 
@@ -24,11 +25,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use crate::pipeline::{Sink, SinkOptions};
 
-pub use stream::{StreamSettings, subject_for};
+pub use error::{ConnectError, OpenError, SetupError, SubjectsError};
+pub use stream::{StreamSettings, Unusable, subject_for};
 
 /// The subjects the sink publishes to: `kubext.audit.<cluster>`.
 pub const SUBJECT_PREFIX: &str = "kubext.audit";
@@ -84,42 +84,41 @@ impl NatsOptions {
     }
 }
 
-async fn connect(opts: &NatsOptions) -> anyhow::Result<async_nats::Client> {
+async fn connect(opts: &NatsOptions) -> Result<async_nats::Client, ConnectError> {
     let mut o = async_nats::ConnectOptions::new()
         .name(format!("audit-sink {}", opts.replica_name))
         .connection_timeout(Duration::from_secs(5))
         .max_reconnects(None);
     if let Some(path) = &opts.creds {
         // async-nats names a missing JWT "cannot parse nkey": say it here.
-        if let Ok(text) = std::fs::read_to_string(path) {
-            anyhow::ensure!(
-                text.contains("BEGIN NATS USER JWT"),
-                "reading --nats-creds {}: no user JWT in it; a NATS credentials file holds a user JWT and its NKey seed, as `nsc generate creds` writes it",
-                path.display()
-            );
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.contains("BEGIN NATS USER JWT")
+        {
+            return Err(ConnectError::CredsWithoutJwt { path: path.clone() });
         }
         o = o
             .credentials_file(path)
             .await
-            .with_context(|| format!("reading --nats-creds {}", path.display()))?;
+            .map_err(|source| ConnectError::Creds {
+                path: path.clone(),
+                source,
+            })?;
     }
     if let Some(path) = &opts.token_file {
-        let token = std::fs::read_to_string(path)
-            .with_context(|| format!("reading --nats-token-file {}", path.display()))?;
+        let token = std::fs::read_to_string(path).map_err(|source| ConnectError::ReadToken {
+            path: path.clone(),
+            source,
+        })?;
         let token = token.trim();
-        anyhow::ensure!(
-            !token.is_empty(),
-            "--nats-token-file {} is empty",
-            path.display()
-        );
+        if token.is_empty() {
+            return Err(ConnectError::EmptyToken { path: path.clone() });
+        }
         o = o.token(token.to_string());
     }
     if let Some(path) = &opts.ca {
-        anyhow::ensure!(
-            path.is_file(),
-            "--nats-ca {} is not a readable file",
-            path.display()
-        );
+        if !path.is_file() {
+            return Err(ConnectError::Ca { path: path.clone() });
+        }
         o = o.add_root_certificates(path.clone()).require_tls(true);
     }
     let addrs: Vec<async_nats::ServerAddr> = opts
@@ -127,9 +126,12 @@ async fn connect(opts: &NatsOptions) -> anyhow::Result<async_nats::Client> {
         .iter()
         .map(|u| {
             u.parse::<async_nats::ServerAddr>()
-                .with_context(|| format!("--nats: {u:?} is not a NATS URL (nats://host:4222)"))
+                .map_err(|source| ConnectError::Url {
+                    url: u.clone(),
+                    source,
+                })
         })
-        .collect::<anyhow::Result<_>>()?;
+        .collect::<Result<_, _>>()?;
     // Servers still starting are waited for; refused credentials and
     // untrusted certificates are not, and the error says which it was.
     // Once connected, the client reconnects by itself for ever.
@@ -152,14 +154,17 @@ async fn connect(opts: &NatsOptions) -> anyhow::Result<async_nats::Client> {
             _ => None,
         };
         if let Some(hint) = hint {
-            return Err(
-                anyhow::Error::new(e).context(format!("connecting to NATS at {at}: {hint}"))
-            );
+            return Err(ConnectError::Refused {
+                urls: at,
+                hint,
+                source: e,
+            });
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(anyhow::Error::new(e).context(format!(
-                "connecting to NATS at {at}: no server answered within 60 s"
-            )));
+            return Err(ConnectError::Unreachable {
+                urls: at,
+                source: e,
+            });
         }
         tracing::warn!(error = %e, "cannot reach NATS yet; retrying");
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -184,10 +189,14 @@ fn is_certificate_error(e: &async_nats::ConnectError) -> bool {
 
 /// Connects to NATS, creates or checks the stream and this replica's
 /// consumer, and starts the pipeline with the stream as its log of record.
-pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Result<Sink> {
+pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> Result<Sink, OpenError> {
     // The dead-letter log is opened before the index: the directory must exist.
-    std::fs::create_dir_all(&sink_opts.data_dir)
-        .with_context(|| format!("creating data directory {}", sink_opts.data_dir.display()))?;
+    std::fs::create_dir_all(&sink_opts.data_dir).map_err(|source| {
+        crate::pipeline::OpenError::CreateDir {
+            path: sink_opts.data_dir.clone(),
+            source,
+        }
+    })?;
     consume::check_subjects(&opts.index_subjects)?;
     let client = connect(&opts).await?;
     let js = async_nats::jetstream::ContextBuilder::new()
@@ -204,20 +213,25 @@ pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Res
             let stream = stream::ensure(&js, &settings).await?;
             let objects = stream::ensure_objects(&js, &settings).await?;
             let consumer = consume::durable(&stream, &opts).await?;
-            anyhow::Ok((objects, consumer))
+            Ok::<_, SetupError>((objects, consumer))
         };
         match setup.await {
             Ok(s) => break s,
-            Err(e) if e.downcast_ref::<stream::Unusable>().is_some() => return Err(e),
+            // Asking again will not help.
+            Err(SetupError::Unusable(e)) => return Err(e.into()),
+            Err(SetupError::Subjects(e)) => return Err(e.into()),
             Err(e) if tokio::time::Instant::now() < deadline => {
-                tracing::warn!(error = %format!("{e:#}"), "JetStream not ready yet; retrying");
+                tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "JetStream not ready yet; retrying"
+                );
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Err(e) => {
-                return Err(e.context(format!(
-                    "NATS at {} did not answer JetStream requests within 60 s; is JetStream enabled and does the cluster have a quorum?",
-                    opts.urls.join(",")
-                )));
+            Err(source) => {
+                return Err(OpenError::NotReady {
+                    urls: opts.urls.join(","),
+                    source,
+                });
             }
         }
     };
@@ -229,15 +243,14 @@ pub async fn open_sink(sink_opts: SinkOptions, opts: NatsOptions) -> anyhow::Res
             max_payload,
             &sink_opts.data_dir,
         )
-        .with_context(|| {
-            format!(
-                "opening the dead-letter log in {}",
-                sink_opts.data_dir.display()
-            )
+        .map_err(|source| crate::pipeline::OpenError::DeadLetters {
+            dir: sink_opts.data_dir.clone(),
+            source,
         })?,
     );
     let sink = Sink::open_external(sink_opts.clone(), publisher, Some(opts.max_lag))?;
-    consume::start(&sink, sink_opts, consumer, objects)?;
+    consume::start(&sink, sink_opts, consumer, objects)
+        .map_err(|source| OpenError::Thread { source })?;
     tracing::info!(
         stream = %opts.stream,
         replica = %opts.replica_name,

@@ -33,7 +33,7 @@ impl Publisher {
         objects: ObjectStore,
         max_payload: usize,
         data_dir: &Path,
-    ) -> anyhow::Result<Publisher> {
+    ) -> std::io::Result<Publisher> {
         Ok(Publisher {
             js,
             objects,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, object_store, stream};
 
-use super::{NatsOptions, SUBJECT_PREFIX};
+use super::{NatsOptions, SUBJECT_PREFIX, SetupError};
 
 /// What the sink needs of the stream.
 #[derive(Debug, Clone)]
@@ -86,10 +86,19 @@ pub fn problems(config: &stream::Config) -> Vec<String> {
 }
 
 /// Creates the stream when missing; refuses one the sink cannot work with.
-pub async fn ensure(js: &jetstream::Context, s: &StreamSettings) -> anyhow::Result<stream::Stream> {
+pub async fn ensure(
+    js: &jetstream::Context,
+    s: &StreamSettings,
+) -> Result<stream::Stream, SetupError> {
     match js.get_stream(&s.name).await {
         Ok(mut existing) => {
-            let info = existing.info().await?;
+            let info = existing
+                .info()
+                .await
+                .map_err(|source| SetupError::StreamInfo {
+                    name: s.name.clone(),
+                    source,
+                })?;
             let bad = problems(&info.config);
             if !bad.is_empty() {
                 return Err(Unusable {
@@ -127,20 +136,21 @@ pub async fn ensure(js: &jetstream::Context, s: &StreamSettings) -> anyhow::Resu
                 description: Some("kubext audit events (audit-sink --nats)".into()),
                 ..Default::default()
             };
-            let created = js.create_stream(config).await.map_err(|e| {
-                anyhow::anyhow!(
-                    "creating the JetStream stream {} with {} replicas: {e} (a cluster needs at least as many JetStream servers as --nats-replicas)",
-                    s.name,
-                    s.replicas
-                )
-            })?;
+            let created =
+                js.create_stream(config)
+                    .await
+                    .map_err(|source| SetupError::CreateStream {
+                        name: s.name.clone(),
+                        replicas: s.replicas,
+                        source,
+                    })?;
             tracing::info!(stream = %s.name, replicas = s.replicas, "created the JetStream stream");
             Ok(created)
         }
-        Err(e) => Err(anyhow::anyhow!(
-            "looking up the JetStream stream {}: {e}",
-            s.name
-        )),
+        Err(source) => Err(SetupError::GetStream {
+            name: s.name.clone(),
+            source,
+        }),
     }
 }
 
@@ -148,7 +158,7 @@ pub async fn ensure(js: &jetstream::Context, s: &StreamSettings) -> anyhow::Resu
 pub async fn ensure_objects(
     js: &jetstream::Context,
     s: &StreamSettings,
-) -> anyhow::Result<object_store::ObjectStore> {
+) -> Result<object_store::ObjectStore, SetupError> {
     let bucket = s.objects_bucket();
     if let Ok(store) = js.get_object_store(&bucket).await {
         return Ok(store);
@@ -162,7 +172,7 @@ pub async fn ensure_objects(
         ..Default::default()
     })
     .await
-    .map_err(|e| anyhow::anyhow!("creating the JetStream object store {bucket}: {e}"))
+    .map_err(|source| SetupError::CreateObjects { bucket, source })
 }
 
 #[cfg(test)]

@@ -25,7 +25,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use axum::Router;
 use axum::routing::{get, post};
 use hyper_util::rt::TokioExecutor;
@@ -115,8 +114,85 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A listen/auth combination `serve` refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum ExposureError {
+    /// A non-loopback address without credentials, and no `--insecure`.
+    #[error(
+        "refusing to listen on {listen} without authentication for {what}: give {flags} (with --tls-cert/--tls-key), or pass --insecure to accept unauthenticated requests"
+    )]
+    Unauthenticated {
+        /// The address.
+        listen: SocketAddr,
+        /// `ingest` or `search`.
+        what: &'static str,
+        /// The flags that would configure credentials for it.
+        flags: &'static str,
+    },
+    /// A client CA without TLS.
+    #[error(
+        "client certificate authentication (--client-ca, --search-client-ca) needs TLS: give --tls-cert and --tls-key"
+    )]
+    ClientCaWithoutTls,
+}
+
+/// Why the server cannot start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listen/auth combination is refused.
+    #[error(transparent)]
+    Exposure(#[from] ExposureError),
+    /// The TLS certificate, key or client CAs cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::auth::LoadError),
+    /// The aggregated API cannot be set up.
+    #[error(transparent)]
+    Api(#[from] crate::apiserver::ApiError),
+    /// Fleet mode cannot reach or use the NATS cluster.
+    #[error(transparent)]
+    Nats(#[from] crate::nats::OpenError),
+    /// The data directory cannot be opened.
+    #[error(transparent)]
+    Sink(#[from] crate::pipeline::OpenError),
+    /// The task opening the data directory did not finish.
+    #[error("opening the sink")]
+    OpenTask {
+        /// The cause.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// The address cannot be listened on.
+    #[error("listening on {addr}; is another process using it? choose another with --listen")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bound listener has no local address.
+    #[error("reading the address of the listener on {addr}")]
+    LocalAddr {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `--max-connections 0`.
+    #[error("--max-connections must be at least 1")]
+    NoConnections,
+    /// The pipeline did not drain at shutdown.
+    #[error("draining the pipeline at shutdown")]
+    Shutdown {
+        /// The cause.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+}
+
 /// Checks the listen/auth combination; returns a clear refusal.
-pub fn check_exposure(opts: &ServeOptions) -> anyhow::Result<()> {
+pub fn check_exposure(opts: &ServeOptions) -> Result<(), ExposureError> {
     let loopback = opts.listen.ip().is_loopback();
     if !loopback && !opts.insecure {
         for (what, c, flags) in [
@@ -127,17 +203,18 @@ pub fn check_exposure(opts: &ServeOptions) -> anyhow::Result<()> {
                 "--search-token-file or --search-client-ca",
             ),
         ] {
-            anyhow::ensure!(
-                c.is_configured(),
-                "refusing to listen on {} without authentication for {what}: give {flags} (with --tls-cert/--tls-key), or pass --insecure to accept unauthenticated requests",
-                opts.listen
-            );
+            if !c.is_configured() {
+                return Err(ExposureError::Unauthenticated {
+                    listen: opts.listen,
+                    what,
+                    flags,
+                });
+            }
         }
     }
-    anyhow::ensure!(
-        opts.tls.is_some() || (!opts.ingest.has_client_ca() && !opts.search.has_client_ca()),
-        "client certificate authentication (--client-ca, --search-client-ca) needs TLS: give --tls-cert and --tls-key"
-    );
+    if opts.tls.is_none() && (opts.ingest.has_client_ca() || opts.search.has_client_ca()) {
+        return Err(ExposureError::ClientCaWithoutTls);
+    }
     Ok(())
 }
 
@@ -147,7 +224,7 @@ pub async fn serve(
     opts: ServeOptions,
     shutdown: impl Future<Output = ()> + Send,
     on_listening: impl FnOnce(&str, SocketAddr),
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     check_exposure(&opts)?;
     let tls = match &opts.tls {
         Some((cert, key)) => {
@@ -168,17 +245,20 @@ pub async fn serve(
         Some(nats) => crate::nats::open_sink(sink_opts, nats).await?,
         None => tokio::task::spawn_blocking(move || Sink::open(sink_opts))
             .await
-            .context("opening the sink")??,
+            .map_err(|source| ServeError::OpenTask { source })??,
     });
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
-        .with_context(|| {
-            format!(
-                "listening on {}; is another process using it? choose another with --listen",
-                opts.listen
-            )
+        .map_err(|source| ServeError::Listen {
+            addr: opts.listen,
+            source,
         })?;
-    let addr = listener.local_addr()?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::LocalAddr {
+            addr: opts.listen,
+            source,
+        })?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     on_listening(scheme, addr);
     tracing::info!(%addr, scheme, "audit-sink listening");
@@ -188,10 +268,9 @@ pub async fn serve(
         tokio::spawn(api.serve(listener, sink.shared.clone(), stop_rx.clone()));
     }
     let limits = opts.limits;
-    anyhow::ensure!(
-        limits.max_connections > 0,
-        "--max-connections must be at least 1"
-    );
+    if limits.max_connections == 0 {
+        return Err(ServeError::NoConnections);
+    }
     let app = router(AppState {
         sink: sink.clone(),
         ingest: opts.ingest,
@@ -277,7 +356,9 @@ pub async fn serve(
         tracing::warn!("connections still open after 25 s; closing them");
     }
     let s = sink.clone();
-    tokio::task::spawn_blocking(move || s.shutdown()).await?;
+    tokio::task::spawn_blocking(move || s.shutdown())
+        .await
+        .map_err(|source| ServeError::Shutdown { source })?;
     tracing::info!("audit-sink stopped");
     Ok(())
 }

@@ -69,6 +69,47 @@ pub enum PushAuthError {
     },
 }
 
+/// Why a push request's token is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PushTokenError {
+    /// The bearer token is not a JWT.
+    #[error("not a signed JWT")]
+    NotJwt {
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The signing keys cannot be fetched.
+    #[error("fetching the signing keys from {url}")]
+    FetchKeys {
+        /// The JWKS URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The signing keys are not a JWKS.
+    #[error("reading the signing keys from {url}")]
+    ReadKeys {
+        /// The JWKS URL.
+        url: String,
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Signature, issuer, audience or expiry do not verify.
+    #[error(transparent)]
+    Claims(#[from] openidconnect::ClaimsVerificationError),
+    /// Signed by the issuer, but for another service account.
+    #[error("the token's email {got:?} is not the push service account {want:?}")]
+    Email {
+        /// The token's `email` claim.
+        got: Option<String>,
+        /// `--pubsub-email`.
+        want: String,
+    },
+}
+
 /// Verifies the OIDC tokens Pub/Sub push subscriptions send.
 pub struct PushAuth {
     audience: String,
@@ -128,7 +169,7 @@ impl PushAuth {
         })
     }
 
-    async fn keys(&self, refresh: bool) -> Result<CoreJsonWebKeySet, String> {
+    async fn keys(&self, refresh: bool) -> Result<CoreJsonWebKeySet, PushTokenError> {
         let mut slot = self.keys.lock().await;
         // A refresh (a token signed by a key not seen yet) fetches at most
         // once a minute, so bad tokens cannot make the sink hammer the issuer.
@@ -143,37 +184,44 @@ impl PushAuth {
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| format!("fetching the signing keys from {}: {e}", self.jwks_url))?
+            .map_err(|source| PushTokenError::FetchKeys {
+                url: self.jwks_url.clone(),
+                source,
+            })?
             .json()
             .await
-            .map_err(|e| format!("reading the signing keys from {}: {e}", self.jwks_url))?;
+            .map_err(|source| PushTokenError::ReadKeys {
+                url: self.jwks_url.clone(),
+                source,
+            })?;
         *slot = Some((Instant::now(), keys.clone()));
         Ok(keys)
     }
 
-    fn check(&self, token: &CoreIdToken, keys: CoreJsonWebKeySet) -> Result<(), String> {
+    fn check(&self, token: &CoreIdToken, keys: CoreJsonWebKeySet) -> Result<(), PushTokenError> {
         let verifier = CoreIdTokenVerifier::new_public_client(
             ClientId::new(self.audience.clone()),
             self.issuer.clone(),
             keys,
         );
-        let claims = token
-            .claims(&verifier, |_: Option<&Nonce>| Ok(()))
-            .map_err(|e| e.to_string())?;
+        let claims = token.claims(&verifier, |_: Option<&Nonce>| Ok(()))?;
         if let Some(want) = &self.email {
             let got = claims.email().map(|e| e.as_str());
             if got != Some(want.as_str()) {
-                return Err(format!(
-                    "the token's email {got:?} is not the push service account {want:?}"
-                ));
+                return Err(PushTokenError::Email {
+                    got: got.map(str::to_string),
+                    want: want.clone(),
+                });
             }
         }
         Ok(())
     }
 
     /// Verifies a push request's bearer token; why not, when it fails.
-    pub async fn verify(&self, jwt: &str) -> Result<(), String> {
-        let token: CoreIdToken = jwt.parse().map_err(|e| format!("not a signed JWT: {e}"))?;
+    pub async fn verify(&self, jwt: &str) -> Result<(), PushTokenError> {
+        let token: CoreIdToken = jwt
+            .parse()
+            .map_err(|source| PushTokenError::NotJwt { source })?;
         match self.check(&token, self.keys(false).await?) {
             Ok(()) => Ok(()),
             // Keys rotate: try once more with freshly fetched ones.
@@ -224,7 +272,11 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
             // A push subscription's token is bound to no cluster.
             Ok(()) => principal = Some(Principal { cluster: None }),
             Err(why) => {
-                tracing::warn!(remote = ?remote, reason = %why, "Pub/Sub push token refused");
+                tracing::warn!(
+                    remote = ?remote,
+                    reason = &why as &dyn std::error::Error,
+                    "Pub/Sub push token refused"
+                );
             }
         }
     }
