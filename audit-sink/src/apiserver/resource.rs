@@ -235,7 +235,7 @@ async fn list(
     let as_table = wants_table(accept);
     let include = match IncludeObject::parse(p.include_object.as_deref()) {
         Ok(i) => i,
-        Err(m) => return bad(m),
+        Err(e) => return bad(e.to_string()),
     };
     if verb == "watch" {
         return watch(st, namespace.as_deref(), &p, as_table, include);
@@ -375,7 +375,7 @@ async fn get_event(
     if wants_table(accept) {
         let include = match IncludeObject::parse(p.include_object.as_deref()) {
             Ok(i) => i,
-            Err(m) => return bad(m),
+            Err(e) => return bad(e.to_string()),
         };
         return status::json_response(
             StatusCode::OK,

@@ -32,16 +32,19 @@ pub(crate) enum IncludeObject {
     Object,
 }
 
+/// An `includeObject` value the API does not serve.
+#[derive(Debug, thiserror::Error)]
+#[error("includeObject: unsupported value {0:?}: use None, Metadata or Object")]
+pub(crate) struct UnsupportedIncludeObject(String);
+
 impl IncludeObject {
     /// From the query parameter; unknown values are the caller's mistake.
-    pub fn parse(v: Option<&str>) -> Result<IncludeObject, String> {
+    pub fn parse(v: Option<&str>) -> Result<IncludeObject, UnsupportedIncludeObject> {
         match v.unwrap_or("") {
             "" | "Metadata" => Ok(IncludeObject::Metadata),
             "None" => Ok(IncludeObject::None),
             "Object" => Ok(IncludeObject::Object),
-            other => Err(format!(
-                "includeObject: unsupported value {other:?}: use None, Metadata or Object"
-            )),
+            other => Err(UnsupportedIncludeObject(other.to_string())),
         }
     }
 }
