@@ -9,8 +9,6 @@
 mod common;
 mod nats_support;
 
-use nats_support::ids;
-
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use audit_gen::{self as testgen, Level};
+use common::clusters::ids;
 use common::*;
 use nats_support::NatsCluster;
 

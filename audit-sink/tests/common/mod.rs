@@ -1,6 +1,8 @@
 //! Test harness: runs the real `audit-sink` binary on a free loopback port.
 #![allow(dead_code)]
 
+pub mod clusters;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

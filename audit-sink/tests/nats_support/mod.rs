@@ -134,14 +134,3 @@ impl Drop for NatsCluster {
         }
     }
 }
-
-/// The auditIDs of events given as JSON texts.
-pub fn ids(events: &[String]) -> std::collections::HashSet<String> {
-    events
-        .iter()
-        .map(|e| {
-            let v: serde_json::Value = serde_json::from_str(e).unwrap();
-            v["auditID"].as_str().unwrap().to_string()
-        })
-        .collect()
-}
