@@ -34,6 +34,38 @@ fn write(dir: &Path, name: &str, content: &str) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// The flags of a sink replica `name` on a one-server NATS at `urls`, then `extra`.
+fn single_server<'a>(urls: &'a str, name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--nats",
+        urls,
+        "--nats-replicas",
+        "1",
+        "--replica-name",
+        name,
+    ];
+    args.extend(extra);
+    args
+}
+
+/// A sink replica started with `args`, which stores 400 events sent to it.
+async fn started_and_storing(data: &Path, args: &[&str], seed: u64) -> SinkProc {
+    let sink = SinkProc::start(data, args);
+    let c = client();
+    let events = generated(seed, 400);
+    assert_eq!(post_list(&c, &sink.url, &events).await.status(), 200);
+    wait_total(&c, &sink.url, "", 400).await;
+    sink
+}
+
+/// A self-signed CA.
+fn new_ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name.push(DnType::CommonName, name);
+    CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap()
+}
+
 /// Runs `audit-sink serve` expecting it to refuse to start; returns its
 /// standard error. Hang detection only: it must exit within two minutes.
 fn refused_start(data: &Path, args: &[&str]) -> String {
@@ -71,10 +103,7 @@ fn refused_start(data: &Path, args: &[&str]) -> String {
 async fn tls_with_the_servers_ca_and_a_token() {
     let _serial = ONE_SERVER_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.distinguished_name.push(DnType::CommonName, "NATS CA");
-    let ca = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
+    let ca = new_ca("NATS CA");
     let mut p =
         CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
     p.distinguished_name.push(DnType::CommonName, "nats");
@@ -84,11 +113,7 @@ async fn tls_with_the_servers_ca_and_a_token() {
     let key = write(dir.path(), "nats.key", &key.serialize_pem());
     let ca_file = write(dir.path(), "ca.crt", &ca.pem());
     // Another CA, which did not sign the server's certificate.
-    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.distinguished_name.push(DnType::CommonName, "other CA");
-    let other = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
-    let other_ca = write(dir.path(), "other-ca.crt", &other.pem());
+    let other_ca = write(dir.path(), "other-ca.crt", &new_ca("other CA").pem());
     let token = write(dir.path(), "token", "s3cret-nats-token\n");
     let wrong_token = write(dir.path(), "wrong-token", "not-the-token\n");
 
@@ -106,26 +131,13 @@ async fn tls_with_the_servers_ca_and_a_token() {
     );
     nats.scheme = "tls";
     let urls = nats.urls();
-    let sink = SinkProc::start(
-        &dir.path().join("a"),
-        &[
-            "--nats",
-            &urls,
-            "--nats-replicas",
-            "1",
-            "--nats-ca",
-            &ca_file,
-            "--nats-token-file",
-            &token,
-            "--replica-name",
-            "a",
-        ],
+    let args = single_server(
+        &urls,
+        "a",
+        &["--nats-ca", &ca_file, "--nats-token-file", &token],
     );
-    let c = client();
-    let events = generated(1, 400);
-    assert_eq!(post_list(&c, &sink.url, &events).await.status(), 200);
-    wait_total(&c, &sink.url, "", 400).await;
-    let found = search_all(&c, &sink.url, "", 1000).await;
+    let sink = started_and_storing(&dir.path().join("a"), &args, 1).await;
+    let found = search_all(&client(), &sink.url, "", 1000).await;
     assert_eq!(found.len(), 400);
     drop(sink);
 
@@ -150,16 +162,7 @@ async fn tls_with_the_servers_ca_and_a_token() {
             "refused the credentials: check --nats-token-file",
         ),
     ] {
-        let mut all = vec![
-            "--nats",
-            &urls,
-            "--nats-replicas",
-            "1",
-            "--replica-name",
-            "b",
-        ];
-        all.extend(args);
-        let err = refused_start(&dir.path().join("b"), &all);
+        let err = refused_start(&dir.path().join("b"), &single_server(&urls, "b", &args));
         assert!(err.contains(says), "{err}");
         assert!(
             !err.contains("s3cret-nats-token") && !err.contains("not-the-token"),
@@ -185,17 +188,7 @@ async fn an_existing_stream_it_cannot_use_stops_start_up_with_the_reasons() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let err = refused_start(
-        dir.path(),
-        &[
-            "--nats",
-            &nats.urls(),
-            "--nats-replicas",
-            "1",
-            "--replica-name",
-            "a",
-        ],
-    );
+    let err = refused_start(dir.path(), &single_server(&nats.urls(), "a", &[]));
     assert!(
         err.contains("the existing JetStream stream KUBEXT_AUDIT cannot be the audit log"),
         "{err}"
@@ -344,38 +337,11 @@ async fn a_user_of_an_operator_signed_account_with_nats_creds() {
 
     let nats = NatsCluster::start_with(1, &["-c", &conf]);
     let urls = nats.urls();
-    let sink = SinkProc::start(
-        &dir.path().join("a"),
-        &[
-            "--nats",
-            &urls,
-            "--nats-replicas",
-            "1",
-            "--nats-creds",
-            &good,
-            "--replica-name",
-            "a",
-        ],
-    );
-    let c = client();
-    let events = generated(2, 400);
-    assert_eq!(post_list(&c, &sink.url, &events).await.status(), 200);
-    wait_total(&c, &sink.url, "", 400).await;
-    drop(sink);
+    let args = single_server(&urls, "a", &["--nats-creds", &good]);
+    drop(started_and_storing(&dir.path().join("a"), &args, 2).await);
 
-    let err = refused_start(
-        &dir.path().join("b"),
-        &[
-            "--nats",
-            &urls,
-            "--nats-replicas",
-            "1",
-            "--nats-creds",
-            &bad,
-            "--replica-name",
-            "b",
-        ],
-    );
+    let args = single_server(&urls, "b", &["--nats-creds", &bad]);
+    let err = refused_start(&dir.path().join("b"), &args);
     assert!(err.contains("refused the credentials"), "{err}");
     assert!(
         !err.contains(&stranger.seed().unwrap()),
