@@ -108,17 +108,7 @@ async fn duplicates_bad_events_bad_bodies_gzip_and_size_limit() {
     );
 
     // The dead-letter command shows both rejections with their reasons, verbatim.
-    let out = Command::new(bin())
-        .args(["dead-letters", "-o", "json", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = dead_letters(&data);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["scope"], "event");
     assert_eq!(lines[0]["body"].as_str().unwrap(), mixed[4]);

@@ -255,16 +255,7 @@ async fn every_envelope_gives_the_same_search_answers_as_the_apiserver_log() {
         assert_eq!(again["duplicates"], N, "{format}: {again}");
 
         // What was not stored is in the dead-letter log with its reason.
-        let out = Command::new(bin())
-            .args(["dead-letters", "-o", "json", "--data-dir"])
-            .arg(&data)
-            .output()
-            .unwrap();
-        let letters: Vec<Value> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let letters = dead_letters(&data);
         let want: u64 = dead
             .as_object()
             .unwrap()
@@ -338,24 +329,6 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn dead_letters(data: &Path) -> Vec<Value> {
-    let out = Command::new(bin())
-        .args(["dead-letters", "-o", "json", "--data-dir"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 async fn post_firehose(
     c: &reqwest::Client,
     url: &str,
@@ -379,6 +352,12 @@ async fn post_firehose(
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// Posts a Firehose delivery that must be answered 200 (else the answer says why).
+async fn firehose_stored(c: &reqwest::Client, url: &str, query: &str, key: &str, body: &Value) {
+    let (status, answer) = post_firehose(c, url, query, key, body).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
 async fn post_pubsub(c: &reqwest::Client, url: &str, token: &str, body: &Value) -> u16 {
     c.post(format!("{url}/v1/ingest/pubsub"))
         .bearer_auth(token)
@@ -389,6 +368,13 @@ async fn post_pubsub(c: &reqwest::Client, url: &str, token: &str, body: &Value) 
         .unwrap()
         .status()
         .as_u16()
+}
+
+/// Pushes the non-Kubernetes LogEntry `entry` as Pub/Sub message 77001,
+/// which must be answered 200 (acknowledged, kept as a dead letter).
+async fn pubsub_stored(c: &reqwest::Client, url: &str, entry: &str) {
+    let status = post_pubsub(c, url, "push-token-0123", &pubsub_body(entry, "77001")).await;
+    assert_eq!(status, 200);
 }
 
 fn pubsub_body(entry: &str, id: &str) -> Value {
@@ -426,18 +412,8 @@ async fn a_retried_push_request_does_not_dead_letter_its_records_twice() {
     let gke = String::from_utf8(fixture("gke/storage-sink.json")).unwrap();
     let not_k8s = gke.lines().nth(3).unwrap();
     for _ in 0..2 {
-        let (status, answer) = post_firehose(&c, &sink.url, "", "push-token-0123", &delivery).await;
-        assert_eq!(status, 200, "{answer}");
-        assert_eq!(
-            post_pubsub(
-                &c,
-                &sink.url,
-                "push-token-0123",
-                &pubsub_body(not_k8s, "77001")
-            )
-            .await,
-            200
-        );
+        firehose_stored(&c, &sink.url, "", "push-token-0123", &delivery).await;
+        pubsub_stored(&c, &sink.url, not_k8s).await;
     }
     wait_total(&c, &sink.url, "", 3).await;
     // The first request's dead letters: a message cut at 256 KB, the health
@@ -448,23 +424,12 @@ async fn a_retried_push_request_does_not_dead_letter_its_records_twice() {
     // A retry after a restart is recognized too.
     sink.terminate();
     let sink = SinkProc::start(&data, &["--token-file", tokens.to_str().unwrap()]);
-    let (status, answer) = post_firehose(&c, &sink.url, "", "push-token-0123", &delivery).await;
-    assert_eq!(status, 200, "{answer}");
+    firehose_stored(&c, &sink.url, "", "push-token-0123", &delivery).await;
     // A different request with the same records is not a retry.
     let mut other = delivery.clone();
     other["requestId"] = json!("9a8b7c6d-0000-4000-8000-000000000001");
-    let (status, answer) = post_firehose(&c, &sink.url, "", "push-token-0123", &other).await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(
-        post_pubsub(
-            &c,
-            &sink.url,
-            "push-token-0123",
-            &pubsub_body(not_k8s, "77001")
-        )
-        .await,
-        200
-    );
+    firehose_stored(&c, &sink.url, "", "push-token-0123", &other).await;
+    pubsub_stored(&c, &sink.url, not_k8s).await;
     wait_total(&c, &sink.url, "", 3).await;
     let letters = dead_letters(&data);
     assert_eq!(letters.len(), 7, "{letters:#?}");
@@ -501,13 +466,11 @@ async fn firehose_takes_the_cluster_from_the_url_or_the_bound_key_like_the_webho
     let cluster_of = |c: &'static str| format!("annotation:audit.kubext.io/cluster={c}");
 
     // The log group's cluster, with no ?cluster=.
-    let (status, answer) =
-        post_firehose(&c, &sink.url, "", "open-key-0123", &delivery("r-1")).await;
-    assert_eq!(status, 200, "{answer}");
+    firehose_stored(&c, &sink.url, "", "open-key-0123", &delivery("r-1")).await;
     wait_total(&c, &sink.url, &cluster_of("prod-eu"), 3).await;
 
     // ?cluster= replaces it.
-    let (status, answer) = post_firehose(
+    firehose_stored(
         &c,
         &sink.url,
         "?cluster=eks-renamed",
@@ -515,14 +478,11 @@ async fn firehose_takes_the_cluster_from_the_url_or_the_bound_key_like_the_webho
         &delivery("r-2"),
     )
     .await;
-    assert_eq!(status, 200, "{answer}");
     wait_total(&c, &sink.url, &cluster_of("eks-renamed"), 3).await;
 
     // A bound key: stored as its cluster, not the log group's.
-    let (status, answer) =
-        post_firehose(&c, &sink.url, "", "bound-key-4567", &delivery("r-3")).await;
-    assert_eq!(status, 200, "{answer}");
-    let (status, answer) = post_firehose(
+    firehose_stored(&c, &sink.url, "", "bound-key-4567", &delivery("r-3")).await;
+    firehose_stored(
         &c,
         &sink.url,
         "?cluster=eks-bound",
@@ -530,7 +490,6 @@ async fn firehose_takes_the_cluster_from_the_url_or_the_bound_key_like_the_webho
         &delivery("r-4"),
     )
     .await;
-    assert_eq!(status, 200, "{answer}");
     wait_total(&c, &sink.url, &cluster_of("eks-bound"), 6).await;
 
     // A bound key naming another cluster, and a malformed name: refused in

@@ -5,7 +5,6 @@
 mod common;
 
 use std::io::Write as _;
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -144,16 +143,7 @@ async fn firehose_deliveries_are_stored_once_and_bad_records_dead_lettered() {
             .contains("Firehose delivery request")
     );
 
-    let out = Command::new(bin())
-        .args(["dead-letters", "-o", "json", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    let letters: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let letters = dead_letters(&data);
     let reasons: Vec<&str> = letters
         .iter()
         .map(|l| l["reason"].as_str().unwrap())

@@ -214,3 +214,23 @@ pub async fn search_all(
         }
     }
 }
+
+/// `audit-sink dead-letters -o json`: the dead-letter log in `data`, a
+/// value a letter.
+pub fn dead_letters(data: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new(bin())
+        .args(["dead-letters", "-o", "json", "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
