@@ -147,21 +147,16 @@ async fn import_is_idempotent_with_the_webhook_path() {
         .unwrap();
     gz.finish().unwrap();
 
-    let out = Command::new(bin())
-        .arg("import")
-        .args(["-o", "json"])
-        .arg(&plain)
-        .arg(&rotated)
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok(
+        Command::new(bin())
+            .arg("import")
+            .args(["-o", "json"])
+            .arg(&plain)
+            .arg(&rotated)
+            .arg("--data-dir")
+            .arg(&data),
     );
-    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     // Per file: what it stored, what the sink already had, what it refused and why.
     assert_eq!(summary[0]["format"], "apiserver", "{summary}");
     assert_eq!(summary[0]["stored"], 600, "{summary}");

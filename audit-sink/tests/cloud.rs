@@ -169,19 +169,14 @@ fn write_aks(dir: &Path, events: &[Value]) -> PathBuf {
 }
 
 fn import(data: &Path, file: &Path, extra: &[&str]) -> Value {
-    let out = Command::new(bin())
-        .args(["import", "--no-progress", "-o", "json", "--data-dir"])
-        .arg(data)
-        .args(extra)
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = run_ok(
+        Command::new(bin())
+            .args(["import", "--no-progress", "-o", "json", "--data-dir"])
+            .arg(data)
+            .args(extra)
+            .arg(file),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = serde_json::from_slice(&stdout).unwrap();
     v[0].clone()
 }
 

@@ -337,22 +337,17 @@ async fn import_redacts_and_no_redact_secrets_is_loud() {
     let data = dir.path().join("data");
     let file = dir.path().join("audit.log");
     std::fs::write(&file, lines(&events()).join("\n")).unwrap();
-    let out = Command::new(bin())
-        .args([
-            "import",
-            "--no-progress",
-            "--redact",
-            "configmaps:data",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new(bin())
+            .args([
+                "import",
+                "--no-progress",
+                "--redact",
+                "configmaps:data",
+                "--data-dir",
+            ])
+            .arg(&data)
+            .arg(&file),
     );
     for (path, bytes) in files_under(&data) {
         assert_no_value(&path, &bytes);

@@ -215,20 +215,27 @@ pub async fn search_all(
     }
 }
 
-/// `audit-sink dead-letters -o json`: the dead-letter log in `data`, a
-/// value a letter.
-pub fn dead_letters(data: &Path) -> Vec<serde_json::Value> {
-    let out = Command::new(bin())
-        .args(["dead-letters", "-o", "json", "--data-dir"])
-        .arg(data)
-        .output()
-        .unwrap();
+/// Runs `cmd`, which must succeed (else its standard error says why);
+/// returns its standard output.
+pub fn run_ok(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
+    out.stdout
+}
+
+/// `audit-sink dead-letters -o json`: the dead-letter log in `data`, a
+/// value a letter.
+pub fn dead_letters(data: &Path) -> Vec<serde_json::Value> {
+    let out = run_ok(
+        Command::new(bin())
+            .args(["dead-letters", "-o", "json", "--data-dir"])
+            .arg(data),
+    );
+    String::from_utf8(out)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
