@@ -6,9 +6,14 @@ use std::process::ExitCode;
 
 use crate::{EXIT_ERROR, EXIT_OK, KitError};
 
-/// Installs rustls' ring crypto provider as the process default (once; later calls do nothing).
+/// Installs rustls' ring crypto provider as the process default, once: the
+/// first call builds and installs it, later calls only check a flag. Call it
+/// before building a TLS configuration; [`run`] does.
 pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// Runs an async plugin body on a tokio runtime and turns its result into an exit code.
@@ -32,11 +37,15 @@ where
 }
 
 /// Runs a synchronous plugin body and turns its result into an exit code.
+///
+/// Nothing is set up before the body: a synchronous body is typically a
+/// fast path (an exec credential served from a cache) that must not pay for
+/// what it does not use. A body that makes TLS connections calls
+/// [`install_crypto_provider`] first, or starts its runtime through [`run`].
 pub fn run_sync<F>(body: F) -> ExitCode
 where
     F: FnOnce() -> anyhow::Result<()>,
 {
-    install_crypto_provider();
     finish(body())
 }
 
