@@ -103,6 +103,36 @@ fn expired_device_code_is_reported() {
     );
 }
 
+/// A token endpoint that takes the device-code poll and never answers must
+/// not hang the login (kubectl would wait forever): the plugin gives up and
+/// names the endpoint and the timeout, without retrying.
+#[test]
+fn a_device_poll_that_gets_no_answer_ends_with_an_error() {
+    let setup = Setup::new(OidcProvider::builder().http().silent_token_endpoint());
+    let mut args = setup.args();
+    args.extend([
+        "--grant-type=device-code".to_string(),
+        "--skip-open-browser".to_string(),
+    ]);
+    // Hang detection only: far above the plugin's 30 s request timeout.
+    let out = assert_cmd::Command::from_std(plugin(&args, EXEC_INFO_V1_INTERACTIVE))
+        .timeout(std::time::Duration::from_secs(180))
+        .output()
+        .expect("the plugin runs");
+    let stderr = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "stdout stays empty on failure");
+    let token_endpoint = format!("{}/token", setup.provider.issuer());
+    for needle in [token_endpoint.as_str(), "no answer within 30 s"] {
+        assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    }
+    assert_eq!(
+        setup.provider.stats().unwrap().unanswered_token_requests,
+        1,
+        "one poll, not retried until the code expires: {stderr}"
+    );
+}
+
 #[test]
 fn tampered_id_token_is_refused_at_login_and_at_refresh() {
     let setup = Setup::new(OidcProvider::builder());

@@ -181,6 +181,7 @@ pub struct ProviderBuilder {
     string_expires_in: bool,
     jwks_unusable_key: bool,
     device_pkce: bool,
+    silent_token: bool,
 }
 
 impl Default for ProviderBuilder {
@@ -201,6 +202,7 @@ impl Default for ProviderBuilder {
             string_expires_in: false,
             jwks_unusable_key: false,
             device_pkce: false,
+            silent_token: false,
         }
     }
 }
@@ -274,6 +276,13 @@ impl ProviderBuilder {
         self.device_pkce = true;
         self
     }
+    /// The token endpoint reads every request and never answers (the
+    /// connection stays open), as a hung provider does;
+    /// [`Stats::unanswered_token_requests`] counts those requests.
+    pub fn silent_token_endpoint(mut self) -> Self {
+        self.silent_token = true;
+        self
+    }
     /// Token responses carry `expires_in` as a string (`"600"`), as Azure
     /// AD v1 does.
     pub fn string_expires_in(mut self) -> Self {
@@ -313,6 +322,10 @@ pub struct Stats {
     /// redirect of [`ProviderBuilder::redirecting_token_endpoint`]).
     #[serde(default)]
     pub redirect_target: u64,
+    /// Token endpoint requests left unanswered
+    /// ([`ProviderBuilder::silent_token_endpoint`]).
+    #[serde(default)]
+    pub unanswered_token_requests: u64,
     /// Requests by `METHOD /path` (interaction ids replaced by `*`).
     pub routes: BTreeMap<String, u64>,
     /// Token endpoint requests by `grant_type`, successful or not.
@@ -526,6 +539,10 @@ impl OidcProvider {
             .env(
                 "FIXTURE_DEVICE_PKCE",
                 if options.device_pkce { "1" } else { "0" },
+            )
+            .env(
+                "FIXTURE_SILENT_TOKEN",
+                if options.silent_token { "1" } else { "0" },
             )
             .env(
                 "FIXTURE_STRING_EXPIRES_IN",

@@ -454,12 +454,19 @@ fn pem_certificates(pem: &[u8]) -> anyhow::Result<Vec<reqwest::Certificate>> {
     Ok(certs)
 }
 
+/// The longest one request to the provider may take, from connecting to the
+/// last byte of the answer.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Builds the HTTP client for the provider.
 pub fn http_client(settings: &HttpSettings) -> anyhow::Result<reqwest::Client> {
     use anyhow::Context as _;
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        // A provider that takes a request and never answers must not hang
+        // kubectl: every request ends within this, the device-code polls
+        // included.
+        .timeout(REQUEST_TIMEOUT)
         // Drop idle connections before common servers do (Node closes them
         // after 5 s): a device-code poll every 5 s or more must not reuse a
         // connection the provider is closing at that moment.
@@ -578,13 +585,19 @@ impl Provider {
                 detail,
             })
         };
-        let request =
-            reqwest::Request::try_from(request).map_err(|e| unreachable(error_chain(&e)))?;
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| unreachable(error_chain(&e)))?;
+        let failed = |e: reqwest::Error| {
+            if e.is_timeout() {
+                unreachable(format!(
+                    "no answer within {} s (the time allowed for each request to the provider): {}",
+                    REQUEST_TIMEOUT.as_secs(),
+                    error_chain(&e)
+                ))
+            } else {
+                unreachable(error_chain(&e))
+            }
+        };
+        let request = reqwest::Request::try_from(request).map_err(failed)?;
+        let response = self.http.execute(request).await.map_err(failed)?;
         if response.status().is_redirection() {
             return Err(HttpError::Redirected(redirected(
                 &url,
@@ -596,10 +609,7 @@ impl Provider {
         for (name, value) in response.headers() {
             builder = builder.header(name, value);
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| unreachable(error_chain(&e)))?;
+        let body = response.bytes().await.map_err(failed)?;
         builder
             .body(body.to_vec())
             .map_err(|e| unreachable(e.to_string()))
