@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use audit_api::time::parse_flag_duration;
 use audit_sink::auth::{CertClusterField, Credentials};
 use audit_sink::nats::NatsOptions;
 use audit_sink::pipeline::SinkOptions;
@@ -137,10 +138,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY)]
     pub(crate) max_body_bytes: usize,
     /// Longest time from 200 to searchable (index commit cadence), e.g. 500ms, 1s.
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_flag_duration)]
     pub(crate) commit_interval: Duration,
     /// Drop whole day partitions older than this (e.g. 30d); default: keep everything.
-    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_flag_duration)]
     pub(crate) retention: Option<Duration>,
     /// Acknowledged events waiting for the index writer beyond which ingest
     /// waits for room (--overload-wait), then answers 429.
@@ -158,13 +159,13 @@ pub(crate) struct ServeArgs {
     pub(crate) log_format: String,
     /// Longest time to receive a request's headers, and the first request on a new
     /// connection (and its TLS handshake); slower connections are closed.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_flag_duration)]
     pub(crate) header_read_timeout: Duration,
     /// Longest time to receive a whole ingest body; slower uploads get 408 and are closed.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_flag_duration)]
     pub(crate) body_read_timeout: Duration,
     /// Close keep-alive connections with no request for this long.
-    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_flag_duration)]
     pub(crate) idle_timeout: Duration,
     /// Most connections served at once; more wait in the listen backlog until one closes.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
@@ -216,7 +217,7 @@ pub(crate) struct ServeArgs {
     )]
     pub(crate) nats_ca: Option<PathBuf>,
     /// Drop events older than this from the stream when the sink creates it (e.g. 30d).
-    #[arg(long, value_name = "DURATION", value_parser = parse_interval, requires = "nats", help_heading = "Fleet (NATS JetStream)")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_flag_duration, requires = "nats", help_heading = "Fleet (NATS JetStream)")]
     pub(crate) nats_max_age: Option<Duration>,
     /// Size limit of the stream when the sink creates it (oldest events go first).
     #[arg(
@@ -236,7 +237,7 @@ pub(crate) struct ServeArgs {
     )]
     pub(crate) replica_name: Option<String>,
     /// /readyz answers 503 while this replica's index is further behind the stream.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval, help_heading = "Fleet (NATS JetStream)")]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_flag_duration, help_heading = "Fleet (NATS JetStream)")]
     pub(crate) max_lag: Duration,
     /// Index only these subjects (repeatable), e.g. kubext.audit.prod-eu; default: every cluster.
     #[arg(
@@ -392,10 +393,10 @@ pub(crate) struct ApiArgs {
     #[arg(long, value_name = "FILE", requires = "api_listen")]
     pub(crate) authorization_kubeconfig: Option<PathBuf>,
     /// How long an allowed SubjectAccessReview answer is cached.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_ttl)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_flag_duration)]
     pub(crate) authorization_webhook_cache_authorized_ttl: Duration,
     /// How long a denied SubjectAccessReview answer is cached.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_ttl)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_flag_duration)]
     pub(crate) authorization_webhook_cache_unauthorized_ttl: Duration,
 }
 
@@ -438,14 +439,6 @@ impl ApiArgs {
             }))),
         }))
     }
-}
-
-/// `--authorization-webhook-cache-*-ttl`: a duration, `0` or `0s` for no cache.
-fn parse_ttl(s: &str) -> Result<Duration, String> {
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    parse_interval(s)
 }
 
 #[derive(Args)]
@@ -536,26 +529,10 @@ fn host_name() -> anyhow::Result<String> {
         .to_string())
 }
 
-fn parse_interval(s: &str) -> Result<Duration, String> {
-    if let Some(ms) = s.strip_suffix("ms") {
-        return ms
-            .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| format!("invalid duration {s:?}"));
-    }
-    let d = audit_api::time::parse_duration(s).map_err(|e| e.to_string())?;
-    Ok(Duration::from_secs(d.as_secs() as u64))
-}
-
 /// `--overload-wait`: 0s up to 10s, so that with the log's own deadline
 /// every ingest is answered within the apiserver's 30 s timeout.
 fn parse_wait(s: &str) -> Result<Duration, String> {
-    // A bare 0 needs no unit (the duration parser wants one).
-    let d = if s == "0" {
-        Duration::ZERO
-    } else {
-        parse_interval(s)?
-    };
+    let d = parse_flag_duration(s).map_err(|e| e.to_string())?;
     if d > Duration::from_secs(10) {
         return Err(format!(
             "{s:?} is too long: at most 10s, so the apiserver (30 s timeout) gets an answer in time"

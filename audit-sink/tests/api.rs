@@ -315,3 +315,49 @@ async fn follow_streams_new_matching_events() {
     }
     assert_eq!(seen, forbidden);
 }
+
+/// A bad duration flag is refused at start, naming the flag, what was wrong
+/// and the forms it takes; bare numbers are seconds, as in kubectl.
+#[test]
+fn bad_durations_say_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value, wanted) in [
+        (
+            "--commit-interval",
+            "5x",
+            "write a number with a unit such as 500ms",
+        ),
+        (
+            "--commit-interval",
+            "fastms",
+            "write a number with a unit such as 500ms",
+        ),
+        (
+            "--retention",
+            "1mo",
+            "months and years have no fixed length",
+        ),
+        ("--idle-timeout", "forever", "write a number with a unit"),
+        ("--overload-wait", "30s", "at most 10s"),
+        (
+            "--authorization-webhook-cache-authorized-ttl",
+            "ten minutes",
+            "write a number with a unit",
+        ),
+    ] {
+        // A value taken by mistake ends in the refusal to listen on all
+        // addresses without authentication (exit 1), not in a running sink.
+        let out = Command::new(bin())
+            .args(["serve", "--listen", "0.0.0.0:0", flag, value, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(flag) && err.contains(value), "{err}");
+        assert!(
+            err.contains(wanted),
+            "{flag} {value}: {wanted:?} missing in {err}"
+        );
+    }
+}

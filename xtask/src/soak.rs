@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use audit_api::time::parse_flag_duration;
 use audit_gen::{Level, SplitMix64};
 use tokio::io::AsyncBufReadExt as _;
 use tokio::sync::watch;
@@ -61,12 +62,16 @@ pub enum Fault {
 /// Arguments of `cargo xtask soak`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// How long to run, in minutes (fractions allowed); default 30.
-    #[arg(long, value_name = "N", conflicts_with = "seconds")]
-    pub minutes: Option<f64>,
-    /// How long to run, in seconds (instead of --minutes).
-    #[arg(long, value_name = "N")]
-    pub seconds: Option<u64>,
+    /// How long to run, e.g. 90s, 30m, 1h30m (a bare number is seconds); default 30m.
+    #[arg(long, value_name = "DURATION", value_parser = parse_flag_duration,
+          conflicts_with_all = ["minutes", "seconds"])]
+    pub duration: Option<Duration>,
+    /// How long to run, in minutes (fractions allowed): --duration Nm.
+    #[arg(long, value_name = "N", conflicts_with = "seconds", value_parser = parse_minutes)]
+    pub minutes: Option<Duration>,
+    /// How long to run, in seconds: --duration Ns.
+    #[arg(long, value_name = "N", value_parser = parse_flag_duration)]
+    pub seconds: Option<Duration>,
     /// Seed for the events, the kill times and the fault times.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -77,16 +82,17 @@ pub struct Args {
     /// Faults to inject, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "kill")]
     pub fault: Vec<Fault>,
-    /// Seconds between kills: a range MIN-MAX, each interval drawn from it.
+    /// Time between kills: a range MIN-MAX (seconds, or durations such as
+    /// 1m-3m), each interval drawn from it.
     #[arg(long, value_name = "MIN-MAX", default_value = "60-180", value_parser = parse_range)]
     pub kill_every: (u64, u64),
-    /// Seconds between disk-full episodes (MIN-MAX); each lasts 5–15 s.
+    /// Time between disk-full episodes (MIN-MAX, as --kill-every); each lasts 5–15 s.
     #[arg(long, value_name = "MIN-MAX", default_value = "20-40", value_parser = parse_range)]
     pub fill_every: (u64, u64),
-    /// Seconds between NATS node kills with `--fault nats-kill` (MIN-MAX).
+    /// Time between NATS node kills with `--fault nats-kill` (MIN-MAX, as --kill-every).
     #[arg(long, value_name = "MIN-MAX", default_value = "60-180", value_parser = parse_range)]
     pub nats_kill_every: (u64, u64),
-    /// Seconds a killed NATS node stays down before its restart (MIN-MAX).
+    /// Time a killed NATS node stays down before its restart (MIN-MAX, as --kill-every).
     #[arg(long, value_name = "MIN-MAX", default_value = "2-10", value_parser = parse_range)]
     pub nats_down: (u64, u64),
     /// The nats-server binary (default: $NATS_SERVER, the one `cargo xtask test`
@@ -116,16 +122,31 @@ pub struct Args {
     pub keep: bool,
 }
 
+/// `--minutes N`: a number of minutes, fractions allowed (`0.5` is 30 s).
+fn parse_minutes(s: &str) -> std::result::Result<Duration, String> {
+    let n = s.trim();
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(format!(
+            "{s:?}: expected a number of minutes such as 30 or 0.5 (or use --duration 1h30m)"
+        ));
+    }
+    parse_flag_duration(&format!("{n}m")).map_err(|e| e.to_string())
+}
+
+/// A `MIN-MAX` range of whole seconds between faults: each end a duration
+/// (`60-180`, `1m-3m`; a bare number is seconds).
 fn parse_range(s: &str) -> std::result::Result<(u64, u64), String> {
     let (a, b) = s.split_once('-').unwrap_or((s, s));
-    let a: u64 = a
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?}: expected MIN-MAX seconds, e.g. 60-180"))?;
-    let b: u64 = b
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?}: expected MIN-MAX seconds, e.g. 60-180"))?;
+    let secs = |end: &str| -> std::result::Result<u64, String> {
+        let d = parse_flag_duration(end).map_err(|e| format!("{s:?}: {e}"))?;
+        if d.subsec_nanos() != 0 {
+            return Err(format!(
+                "{s:?}: {end:?} is not a whole number of seconds; expected MIN-MAX such as 60-180 or 1m-3m"
+            ));
+        }
+        Ok(d.as_secs())
+    };
+    let (a, b) = (secs(a)?, secs(b)?);
     if a == 0 || b < a {
         return Err(format!("{s:?}: expected 0 < MIN <= MAX"));
     }
@@ -134,13 +155,14 @@ fn parse_range(s: &str) -> std::result::Result<(u64, u64), String> {
 
 /// Runs `cargo xtask soak`.
 pub fn run(ws: &Workspace, args: Args) -> Result<()> {
-    let duration = match (args.minutes, args.seconds) {
-        (Some(m), _) if !(m > 0.0 && m.is_finite()) => bail!("--minutes must be a positive number"),
-        (Some(m), _) => Duration::from_secs_f64(m * 60.0),
-        (None, Some(s)) if s > 0 => Duration::from_secs(s),
-        (None, Some(_)) => bail!("--seconds must be positive"),
-        (None, None) => Duration::from_secs(30 * 60),
-    };
+    let duration = args
+        .duration
+        .or(args.minutes)
+        .or(args.seconds)
+        .unwrap_or(Duration::from_secs(30 * 60));
+    if duration.is_zero() {
+        bail!("the soak's duration (--duration, --minutes, --seconds) must be positive");
+    }
     if args.senders == 0 {
         bail!("--senders must be at least 1");
     }

@@ -99,3 +99,42 @@ fn short_soak_with_nats_node_kills_loses_nothing_and_stores_nothing_twice() {
     assert_eq!(field(&report, "duplicates"), 0, "{report}");
     assert!(field(&report, "search checks") >= 3, "{report}");
 }
+
+/// Bad durations are refused before anything is built or started, saying
+/// what was wrong and what to write.
+#[test]
+fn bad_durations_are_refused_with_the_accepted_forms() {
+    let ws = common::workspace();
+    for (args, wanted) in [
+        (
+            &["--duration", "5x"][..],
+            "write a number with a unit such as 500ms",
+        ),
+        (
+            &["--duration", "2mo"],
+            "months and years have no fixed length",
+        ),
+        (&["--seconds", "1.5"], "write a number with a unit"),
+        (&["--minutes", "half"], "expected a number of minutes"),
+        (&["--kill-every", "1m-3x"], "write a number with a unit"),
+        (
+            &["--kill-every", "500ms-2s"],
+            "not a whole number of seconds",
+        ),
+        (&["--kill-every", "3m-1m"], "expected 0 < MIN <= MAX"),
+        (&["--duration", "0s"], "must be positive"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .current_dir(&ws.root)
+            .arg("soak")
+            .args(args)
+            .output()
+            .expect("run xtask soak");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted:\n{err}");
+        assert!(
+            err.contains(wanted),
+            "{args:?}: {wanted:?} missing in:\n{err}"
+        );
+    }
+}
