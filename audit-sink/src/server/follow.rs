@@ -11,7 +11,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::read::{authorized, parse_q};
+use super::read::begin;
 
 /// `GET /v1/follow`.
 pub(super) async fn follow(
@@ -20,12 +20,8 @@ pub(super) async fn follow(
     ext: http::Extensions,
     params: Result<Query<FollowParams>, QueryRejection>,
 ) -> Response {
-    let p = match authorized(&st, &headers, &ext, params) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let query = match parse_q(p.q.as_deref()) {
-        Ok(q) => q,
+    let query = match begin(&st, &headers, &ext, params) {
+        Ok(r) => r.query,
         Err(r) => return r,
     };
     let rx = st.sink.shared.follow.subscribe();

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 
 use super::AppState;
-use super::read::{authorized, from_index, parse_q, parse_range};
+use super::read::{begin, from_index};
 use super::reply::error;
 use crate::index::{Hits, SearchRequest};
 
@@ -32,16 +32,8 @@ pub(super) async fn search(
     ext: http::Extensions,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Response {
-    let p = match authorized(&st, &headers, &ext, params) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let query = match parse_q(p.q.as_deref()) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let (since, until) = match parse_range(p.since.as_deref(), p.until.as_deref()) {
-        Ok(r) => r,
+    let (p, query, since, until) = match begin(&st, &headers, &ext, params) {
+        Ok(r) => (r.params, r.query, r.since, r.until),
         Err(r) => return r,
     };
     let cursor = match p.cursor.as_deref().filter(|c| !c.is_empty()) {

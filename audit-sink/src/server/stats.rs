@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::read::{authorized, from_index, parse_q, parse_range};
+use super::read::{begin, from_index};
 use super::reply::error;
 
 /// `GET /v1/stats`.
@@ -19,16 +19,8 @@ pub(super) async fn stats(
     ext: http::Extensions,
     params: Result<Query<StatsParams>, QueryRejection>,
 ) -> Response {
-    let p = match authorized(&st, &headers, &ext, params) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let query = match parse_q(p.q.as_deref()) {
-        Ok(q) => q,
-        Err(r) => return r,
-    };
-    let (since, until) = match parse_range(p.since.as_deref(), p.until.as_deref()) {
-        Ok(r) => r,
+    let (p, query, since, until) = match begin(&st, &headers, &ext, params) {
+        Ok(r) => (r.params, r.query, r.since, r.until),
         Err(r) => return r,
     };
     let by = match p.by.as_deref().filter(|b| !b.is_empty()) {
