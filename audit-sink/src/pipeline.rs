@@ -418,7 +418,6 @@ impl Sink {
         let lock = lock_data_dir(&opts.data_dir)?;
         let wal_dir = opts.data_dir.join("wal");
         let parts = open_index(&opts.data_dir)?;
-        let metrics = Arc::new(Metrics::default());
         let writers = Writers::new(parts.clone(), opts.writer_memory, opts.writer_threads, 2);
 
         // What the index may not have committed: find where the log ends
@@ -443,7 +442,7 @@ impl Sink {
         let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
         let shared = Arc::new(Shared {
             parts,
-            metrics,
+            metrics: Arc::new(Metrics::new(|r| redaction.register_metrics(r))),
             follow,
             redaction,
             pending: AtomicUsize::new(0),
@@ -501,7 +500,7 @@ impl Sink {
         let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
         let shared = Arc::new(Shared {
             parts,
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(Metrics::new(|r| redaction.register_metrics(r))),
             follow,
             redaction,
             pending: AtomicUsize::new(0),
@@ -531,7 +530,7 @@ impl Sink {
     pub fn reserve(&self, n: usize) -> Result<(), IngestError> {
         let r = self.try_reserve(n);
         if matches!(r, Err(IngestError::Overloaded)) {
-            self.shared.metrics.overloaded.fetch_add(1, Relaxed);
+            self.shared.metrics.overloaded.inc();
         }
         r
     }
@@ -574,7 +573,7 @@ impl Sink {
         match self.until_room(deadline, attempt).await {
             Some(r) => r,
             None => {
-                self.shared.metrics.overloaded.fetch_add(1, Relaxed);
+                self.shared.metrics.overloaded.inc();
                 Err(IngestError::Overloaded)
             }
         }
@@ -657,10 +656,7 @@ impl Sink {
             };
             self.release(n);
             if r.is_ok() {
-                self.shared
-                    .metrics
-                    .events_accepted
-                    .fetch_add(n as u64, Relaxed);
+                self.shared.metrics.events_accepted.inc_by(n as u64);
             }
             return r;
         }
@@ -776,7 +772,7 @@ fn wal_loop(
                 dead.sync()?;
             }
             let pos = wal.sync()?;
-            shared.metrics.wal_bytes.fetch_add(bytes, Relaxed);
+            shared.metrics.wal_bytes.inc_by(bytes);
             Ok(pos)
         })();
         shared.metrics.wal_fsync.observe(started.elapsed());
@@ -796,10 +792,7 @@ fn wal_loop(
                     events.extend(r.events);
                     replies.push(r.reply);
                 }
-                shared
-                    .metrics
-                    .events_accepted
-                    .fetch_add(events.len() as u64, Relaxed);
+                shared.metrics.events_accepted.inc_by(events.len() as u64);
                 let _ = idx_tx.send(IndexJob {
                     events,
                     requests,
@@ -946,7 +939,7 @@ fn index_loop(
         .and_then(|counts| Ok(writers.commit().map(|()| counts)?));
         match r {
             Ok((replayed, new)) => {
-                shared.metrics.events_indexed.fetch_add(new, Relaxed);
+                shared.metrics.events_indexed.inc_by(new);
                 advance_checkpoint(&wal_dir, to, &mut checkpoint);
                 tracing::info!(
                     replayed,
@@ -996,12 +989,12 @@ fn index_loop(
                     batch.sort_by_key(|(_, a)| a.prepared.day);
                     for (request, a) in batch {
                         if a.prepared.day < cutoff_day {
-                            shared.metrics.events_expired.fetch_add(1, Relaxed);
+                            shared.metrics.events_expired.inc();
                             continue;
                         }
                         match writers.add(a.prepared) {
                             Ok(true) => {
-                                shared.metrics.events_indexed.fetch_add(1, Relaxed);
+                                shared.metrics.events_indexed.inc();
                                 // The query fields are only needed (and
                                 // only built) while someone follows.
                                 if want_follow && let Ok(event) = Event::from_json(a.raw.get()) {
@@ -1012,7 +1005,7 @@ fn index_loop(
                                 }
                             }
                             Ok(false) => {
-                                shared.metrics.events_duplicate.fetch_add(1, Relaxed);
+                                shared.metrics.events_duplicate.inc();
                                 duplicates[request] += 1;
                             }
                             Err(e) => {

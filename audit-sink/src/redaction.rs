@@ -5,12 +5,13 @@
 //! `audit_api::redact`.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use audit_api::redact::{ExtraRule, Redactor};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
 use serde_json::value::RawValue;
 
 /// Name of the hash key file in the data directory.
@@ -56,7 +57,7 @@ pub struct KeyError {
 #[derive(Debug)]
 pub struct Redaction {
     redactor: Redactor,
-    redacted: AtomicU64,
+    redacted: Counter,
 }
 
 impl Redaction {
@@ -77,7 +78,7 @@ impl Redaction {
         }
         Ok(Redaction {
             redactor: Redactor::new(opts.secrets, opts.extra.clone(), &key),
-            redacted: AtomicU64::new(0),
+            redacted: Counter::default(),
         })
     }
 
@@ -85,7 +86,7 @@ impl Redaction {
     pub fn with_key(opts: &RedactOptions, key: &[u8]) -> Redaction {
         Redaction {
             redactor: Redactor::new(opts.secrets, opts.extra.clone(), key),
-            redacted: AtomicU64::new(0),
+            redacted: Counter::default(),
         }
     }
 
@@ -100,7 +101,7 @@ impl Redaction {
         match self.redactor.redact_event(raw.get().as_bytes()) {
             Cow::Borrowed(_) => raw,
             Cow::Owned(bytes) => {
-                self.redacted.fetch_add(1, Relaxed);
+                self.redacted.inc();
                 let text = String::from_utf8(bytes).expect("serde_json writes UTF-8");
                 RawValue::from_string(text).expect("serde_json writes valid JSON")
             }
@@ -111,22 +112,23 @@ impl Redaction {
     pub fn rejected<'a>(&self, raw: &'a [u8]) -> Cow<'a, [u8]> {
         let out = self.redactor.redact_rejected(raw);
         if matches!(out, Cow::Owned(_)) {
-            self.redacted.fetch_add(1, Relaxed);
+            self.redacted.inc();
         }
         out
     }
 
-    /// The redaction metrics, in the text exposition format.
-    pub fn render_metrics(&self, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "# HELP audit_sink_secret_redaction_enabled 1 when Secret data and tokens are redacted before storage, 0 with --no-redact-secrets.\n# TYPE audit_sink_secret_redaction_enabled gauge\naudit_sink_secret_redaction_enabled {}",
-            u8::from(self.redactor.redacts_secrets())
+    /// Registers the redaction's metrics: whether Secret data and tokens are
+    /// redacted, and how many events and dead letters were stored redacted.
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        registry.register(
+            "secret_redaction_enabled",
+            "1 when Secret data and tokens are redacted before storage, 0 with --no-redact-secrets",
+            ConstGauge::new(i64::from(self.redactor.redacts_secrets())),
         );
-        let _ = writeln!(
-            out,
-            "# HELP audit_sink_events_redacted_total Events and dead letters stored with values redacted.\n# TYPE audit_sink_events_redacted_total counter\naudit_sink_events_redacted_total {}",
-            self.redacted.load(Relaxed)
+        registry.register(
+            "events_redacted",
+            "Events and dead letters stored with values redacted",
+            self.redacted.clone(),
         );
     }
 }

@@ -315,11 +315,11 @@ fn index_loop(
             match prepared {
                 Ok((p, text)) => {
                     if p.day < cutoff_day {
-                        shared.metrics.events_expired.fetch_add(1, Relaxed);
+                        shared.metrics.events_expired.inc();
                     } else {
                         match writers.add(p) {
                             Ok(true) => {
-                                shared.metrics.events_indexed.fetch_add(1, Relaxed);
+                                shared.metrics.events_indexed.inc();
                                 if want_follow
                                     && let Ok(event) = Event::from_json(text)
                                     && let Ok(raw) = RawValue::from_string(text.to_string())
@@ -331,7 +331,7 @@ fn index_loop(
                                 }
                             }
                             Ok(false) => {
-                                shared.metrics.events_duplicate.fetch_add(1, Relaxed);
+                                shared.metrics.events_duplicate.inc();
                             }
                             Err(e) => {
                                 tracing::error!(error = %e, "index write failed; the stream delivers the uncommitted events again");
@@ -434,7 +434,7 @@ mod tests {
         watch.finished = true;
         drop(watch);
         assert!(!metrics.indexer_stopped.load(Relaxed));
-        assert!(metrics.render(0).contains("audit_sink_indexer_stopped 0"));
+        assert!(metrics.encode(0).contains("audit_sink_indexer_stopped 0"));
     }
 
     #[test]

@@ -19,7 +19,6 @@
 //! rest of the request is stored.
 
 use std::io::Read as _;
-use std::sync::atomic::Ordering::Relaxed;
 
 use audit_api::envelope::{Context, eks};
 use axum::body::Body;
@@ -137,7 +136,7 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
     };
     let deadline = tokio::time::Instant::now() + st.sink.overload_wait();
     if !st.sink.wait_for_room(deadline).await {
-        st.sink.shared.metrics.overloaded.fetch_add(1, Relaxed);
+        st.sink.shared.metrics.overloaded.inc();
         return ingest_failure(&IngestError::Overloaded, &header_id);
     }
     let limit = st.max_body;

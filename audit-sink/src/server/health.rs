@@ -55,15 +55,12 @@ pub(super) async fn readyz(State(st): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: the sink's and the redaction's metrics.
+/// `GET /metrics`: the sink's and the redaction's metrics, in the
+/// OpenMetrics text format.
 pub(super) async fn metrics(State(st): State<AppState>) -> Response {
     let s = st.sink.shared.clone();
-    let text = tokio::task::spawn_blocking(move || {
-        let mut text = s.metrics.render(s.parts.num_docs());
-        s.redaction.render_metrics(&mut text);
-        text
-    })
-    .await
-    .unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let text = tokio::task::spawn_blocking(move || s.metrics.encode(s.parts.num_docs()))
+        .await
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }

@@ -14,7 +14,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::value::RawValue;
-use std::sync::atomic::Ordering::Relaxed;
 
 use super::caller::{bearer, peer_of};
 use super::reply::{error, ingest_error, too_large, unauthorized};
@@ -60,7 +59,7 @@ pub(super) async fn ingest(State(st): State<AppState>, req: http::Request<Body>)
     // take the CPU the indexer needs.
     let deadline = tokio::time::Instant::now() + st.sink.overload_wait();
     if !st.sink.wait_for_room(deadline).await {
-        st.sink.shared.metrics.overloaded.fetch_add(1, Relaxed);
+        st.sink.shared.metrics.overloaded.inc();
         return ingest_error(IngestError::Overloaded);
     }
     let limit = st.max_body;

@@ -4,8 +4,6 @@
 //! sender asked (`?report=duplicates`), tell how many the sink already had.
 //! Each path renders the outcome in its own protocol's answer.
 
-use std::sync::atomic::Ordering::Relaxed;
-
 use audit_api::api::{ErrorBody, IngestResponse};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -59,7 +57,7 @@ pub(super) async fn store(
 ) -> Result<IngestResponse, StoreError> {
     let m = &st.sink.shared.metrics;
     let (n_ok, n_bad) = (accepted.len() as u64, dead.len() as u64);
-    m.events_received.fetch_add(n_ok + n_bad, Relaxed);
+    m.events_received.inc_by(n_ok + n_bad);
     st.sink
         .reserve_by(accepted.len(), deadline)
         .await
