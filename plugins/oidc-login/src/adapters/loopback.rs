@@ -401,6 +401,41 @@ mod tests {
         );
     }
 
+    /// RFC 8252 §7.3, §8.3: the redirect URI names `localhost` only when
+    /// both loopback families listen on the port, whichever the browser
+    /// resolves `localhost` to; otherwise it names the address bound.
+    #[tokio::test]
+    async fn localhost_is_written_only_when_both_loopback_families_listen() {
+        let lb = Loopback::bind(&["127.0.0.1:0".to_string()], None)
+            .await
+            .unwrap();
+        let port = lb.port;
+        if std::net::TcpListener::bind("[::1]:0").is_err() {
+            // No IPv6 loopback on this machine: the bound address it is.
+            assert_eq!(lb.host, "127.0.0.1");
+            return;
+        }
+        assert_eq!(lb.host, "localhost");
+        // The redirect arriving over ::1 ends the wait too.
+        let server = tokio::spawn(lb.wait_for_redirect("/", "xyz", None));
+        let mut s = tokio::net::TcpStream::connect(("::1", port)).await.unwrap();
+        s.write_all(b"GET /?code=abc&state=xyz HTTP/1.1\r\nhost: localhost\r\n\r\n")
+            .await
+            .unwrap();
+        let mut page = String::new();
+        s.read_to_string(&mut page).await.unwrap();
+        assert!(page.contains("Logged in"), "{page}");
+        assert_eq!(server.await.unwrap().unwrap().get("code"), Some("abc"));
+
+        // ::1 taken on the port: the redirect URI names 127.0.0.1, not localhost.
+        let v6 = std::net::TcpListener::bind("[::1]:0").unwrap();
+        let port = v6.local_addr().unwrap().port();
+        if let Ok(lb) = Loopback::bind(&[format!("127.0.0.1:{port}")], None).await {
+            assert_eq!(lb.host, "127.0.0.1");
+            assert_eq!(lb.port, port);
+        }
+    }
+
     #[tokio::test]
     async fn first_free_address_wins() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
