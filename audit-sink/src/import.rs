@@ -5,6 +5,7 @@
 //! the webhook path. Files are read by [`audit_api::logfile`], the reader
 //! `kubectl audit import` shares.
 
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use audit_api::logfile::{FileSummary, LogFile, LogFileError};
 use serde_json::value::RawValue;
 
 use crate::deadletter::DeadLetter;
+use crate::deadletter::Output;
 use crate::pipeline::{Accepted, Duplicates, IngestError, Sink};
 
 /// What to import and how.
@@ -56,6 +58,44 @@ pub enum ImportError {
         #[source]
         source: IngestError,
     },
+}
+
+/// Prints what an import did: one line per file under a header (and a
+/// pointer to `audit-sink dead-letters` when records were set aside), or the
+/// summaries as one JSON array.
+pub fn write_summaries(
+    out: &mut impl Write,
+    summaries: &[FileSummary],
+    output: Output,
+) -> io::Result<()> {
+    if output == Output::Json {
+        serde_json::to_writer_pretty(&mut *out, summaries)?;
+        return writeln!(out);
+    }
+    writeln!(
+        out,
+        "{:<40}  {:<9}  {:>8}  {:>10}  DEAD LETTERS",
+        "FILE", "FORMAT", "STORED", "DUPLICATES"
+    )?;
+    for s in summaries {
+        writeln!(
+            out,
+            "{:<40}  {:<9}  {:>8}  {:>10}  {}",
+            s.file,
+            s.format,
+            s.stored,
+            s.duplicates,
+            s.dead_text()
+        )?;
+    }
+    let dead: u64 = summaries.iter().map(FileSummary::dead_total).sum();
+    if dead > 0 {
+        writeln!(
+            out,
+            "{dead} record(s) not stored were kept with their reason in the dead-letter log (audit-sink dead-letters)."
+        )?;
+    }
+    Ok(())
 }
 
 /// Imports `opts.files` into `sink`, one [`FileSummary`] per file.
@@ -186,4 +226,71 @@ fn flush(
             .map_err(failed)?,
     );
     Ok(n as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn summaries() -> Vec<FileSummary> {
+        vec![
+            FileSummary {
+                file: "audit.log".into(),
+                format: "apiserver".into(),
+                stored: 600,
+                duplicates: 0,
+                dead_letters: BTreeMap::from([("malformed".to_string(), 1)]),
+            },
+            FileSummary {
+                file: "audit-2025-01-10T12-00-00.log.gz".into(),
+                format: "apiserver".into(),
+                stored: 400,
+                duplicates: 200,
+                dead_letters: BTreeMap::new(),
+            },
+        ]
+    }
+
+    fn printed(summaries: &[FileSummary], output: Output) -> String {
+        let mut out = Vec::new();
+        write_summaries(&mut out, summaries, output).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_summary_table_has_one_aligned_line_per_file_and_points_at_the_dead_letters() {
+        let text = printed(&summaries(), Output::Table);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(
+            lines[0],
+            "FILE                                      FORMAT       STORED  DUPLICATES  DEAD LETTERS"
+        );
+        assert_eq!(
+            lines[1],
+            "audit.log                                 apiserver       600           0  malformed 1"
+        );
+        assert_eq!(
+            lines[2],
+            "audit-2025-01-10T12-00-00.log.gz          apiserver       400         200  none"
+        );
+        assert_eq!(
+            lines[3],
+            "1 record(s) not stored were kept with their reason in the dead-letter log (audit-sink dead-letters)."
+        );
+        // Nothing set aside: no pointer to the dead-letter log.
+        let clean = printed(&summaries()[1..], Output::Table);
+        assert_eq!(clean.lines().count(), 2, "{clean}");
+    }
+
+    #[test]
+    fn the_json_summary_is_one_array_with_camel_case_fields() {
+        let text = printed(&summaries(), Output::Json);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v[0]["deadLetters"]["malformed"], 1, "{text}");
+        assert_eq!(v[1]["duplicates"], 200, "{text}");
+        assert!(text.ends_with("]\n"), "{text:?}");
+    }
 }

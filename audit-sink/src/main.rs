@@ -91,7 +91,6 @@ async fn shutdown_signal() {
 }
 
 fn import(a: ImportArgs) -> anyhow::Result<()> {
-    use std::io::Write as _;
     let sink = Sink::open(SinkOptions {
         redact: a.redaction.options(),
         ..SinkOptions::new(&a.data.data_dir)
@@ -108,38 +107,12 @@ fn import(a: ImportArgs) -> anyhow::Result<()> {
     let result = audit_sink::import::import(&sink, &opts);
     sink.shutdown();
     let summaries = result?;
-    let mut out = std::io::stdout().lock();
-    let r = (|| -> std::io::Result<()> {
-        if output == "json" {
-            serde_json::to_writer_pretty(&mut out, &summaries)?;
-            return writeln!(out);
-        }
-        writeln!(
-            out,
-            "{:<40}  {:<9}  {:>8}  {:>10}  DEAD LETTERS",
-            "FILE", "FORMAT", "STORED", "DUPLICATES"
-        )?;
-        for s in &summaries {
-            writeln!(
-                out,
-                "{:<40}  {:<9}  {:>8}  {:>10}  {}",
-                s.file,
-                s.format,
-                s.stored,
-                s.duplicates,
-                s.dead_text()
-            )?;
-        }
-        let dead: u64 = summaries.iter().map(|s| s.dead_total()).sum();
-        if dead > 0 {
-            writeln!(
-                out,
-                "{dead} record(s) not stored were kept with their reason in the dead-letter log (audit-sink dead-letters)."
-            )?;
-        }
-        Ok(())
-    })();
-    match r {
+    let output = if output == "json" {
+        Output::Json
+    } else {
+        Output::Table
+    };
+    match audit_sink::import::write_summaries(&mut std::io::stdout().lock(), &summaries, output) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
