@@ -214,6 +214,33 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The state both modes share: the opened index, the data directory's
+    /// redaction rules and the metrics; `replaying` while a log left by the
+    /// previous run is still being indexed.
+    fn new(
+        parts: Arc<Partitions>,
+        opts: &SinkOptions,
+        replaying: bool,
+        max_lag: Option<Duration>,
+    ) -> Result<Shared, OpenError> {
+        let (follow, _) = broadcast::channel(4096);
+        let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
+        Ok(Shared {
+            parts,
+            metrics: Arc::new(Metrics::new(|r| redaction.register_metrics(r))),
+            follow,
+            redaction,
+            pending: AtomicUsize::new(0),
+            max_pending: opts.max_pending_events,
+            room: tokio::sync::Notify::new(),
+            overload_wait: opts.overload_wait,
+            closing: AtomicBool::new(false),
+            replaying: AtomicBool::new(replaying),
+            index_failing: AtomicBool::new(false),
+            max_lag,
+        })
+    }
+
     /// Events acknowledged but not yet handed to the index writer.
     pub fn pending(&self) -> usize {
         self.pending.load(Relaxed)
@@ -438,22 +465,7 @@ impl Sink {
                 dir: opts.data_dir.clone(),
                 source,
             })?;
-        let (follow, _) = broadcast::channel(4096);
-        let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
-        let shared = Arc::new(Shared {
-            parts,
-            metrics: Arc::new(Metrics::new(|r| redaction.register_metrics(r))),
-            follow,
-            redaction,
-            pending: AtomicUsize::new(0),
-            max_pending: opts.max_pending_events,
-            room: tokio::sync::Notify::new(),
-            overload_wait: opts.overload_wait,
-            closing: AtomicBool::new(false),
-            replaying: AtomicBool::new(replay_to.is_some()),
-            index_failing: AtomicBool::new(false),
-            max_lag: None,
-        });
+        let shared = Arc::new(Shared::new(parts, &opts, replay_to.is_some(), None)?);
         let (wal_tx, wal_rx) = mpsc::channel::<WalRequest>(1024);
         let (idx_tx, idx_rx) = std_mpsc::channel::<IndexJob>();
         let s1 = shared.clone();
@@ -496,22 +508,7 @@ impl Sink {
     ) -> Result<Sink, OpenError> {
         let lock = lock_data_dir(&opts.data_dir)?;
         let parts = open_index(&opts.data_dir)?;
-        let (follow, _) = broadcast::channel(4096);
-        let redaction = crate::redaction::Redaction::open(&opts.data_dir, &opts.redact)?;
-        let shared = Arc::new(Shared {
-            parts,
-            metrics: Arc::new(Metrics::new(|r| redaction.register_metrics(r))),
-            follow,
-            redaction,
-            pending: AtomicUsize::new(0),
-            max_pending: opts.max_pending_events,
-            room: tokio::sync::Notify::new(),
-            overload_wait: opts.overload_wait,
-            closing: AtomicBool::new(false),
-            replaying: AtomicBool::new(false),
-            index_failing: AtomicBool::new(false),
-            max_lag,
-        });
+        let shared = Arc::new(Shared::new(parts, &opts, false, max_lag)?);
         Ok(Sink {
             shared,
             wal_tx: Mutex::new(None),

@@ -1,6 +1,11 @@
 //! `fieldSelector` over AuditEvents, parsed as the apiserver parses field
 //! selectors (`a=b,c!=d`, `==` as `=`, `\` escapes `\`, `,` and `=`), then
 //! turned into the sink's query.
+//!
+//! The plugins and the test server parse selectors with
+//! `kubectl_kit::selector` into kube's `Selector`; the sink does not link the
+//! plugins' client-side kit, and what it needs is its own query rather than a
+//! `Selector`, so the field-selector grammar is parsed here.
 
 use audit_api::{CodeMatch, Field, Pattern, Query};
 
