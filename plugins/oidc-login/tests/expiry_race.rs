@@ -21,6 +21,10 @@ const PROCESSES: usize = 50;
 const TOKEN_TTL: u64 = 8;
 /// Half of the processes start during this last stretch of the token's life.
 const SPREAD: Duration = Duration::from_secs(1);
+/// ... and stop starting this long before its expiry: one started at the
+/// very end, delayed by a loaded machine, would read the cache after the
+/// expiry and refresh alone before the others start, leaving no race.
+const GUARD: Duration = Duration::from_millis(300);
 
 fn unix_ms(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
@@ -81,10 +85,10 @@ fn fifty_processes_across_the_expiry_refresh_once() {
     std::thread::sleep(Duration::from_millis((start_ms - now) as u64));
 
     let before = setup.provider.stats().unwrap();
-    // Half of them one after another during the token's last second, the
-    // other half all at once just after its expiry, so that they race for
-    // the refresh.
-    let gap = SPREAD / (PROCESSES / 2) as u32;
+    // Half of them one after another during the token's last second (up to
+    // GUARD before the expiry), the other half all at once just after its
+    // expiry, so that they race for the refresh.
+    let gap = (SPREAD - GUARD) / (PROCESSES / 2) as u32;
     let mut children: Vec<(SystemTime, Child)> = Vec::with_capacity(PROCESSES);
     for i in 0..PROCESSES {
         if i < PROCESSES / 2 {
