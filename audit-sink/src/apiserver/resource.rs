@@ -174,7 +174,7 @@ async fn search(st: &ApiState, req: SearchRequest) -> Result<(Vec<Stored>, Optio
         Ok(Ok((raws, next))) => Ok((raws.iter().filter_map(|r| Stored::parse(r)).collect(), next)),
         Ok(Err(e)) => Err(match crate::index::query::explain(e) {
             crate::index::IndexError::BadRequest(m) => bad(m),
-            e => status::internal(&e.to_string()),
+            e => status::internal(&super::chain(&e)),
         }),
         Err(e) => Err(status::internal(&e.to_string())),
     }

@@ -4,10 +4,10 @@
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     /// tantivy failed.
-    #[error("index: {0}")]
+    #[error("index")]
     Tantivy(#[from] tantivy::TantivyError),
     /// File system failure.
-    #[error("index directory: {0}")]
+    #[error("index directory")]
     Io(#[from] std::io::Error),
     /// Bad request parameter (e.g. a field that cannot be grouped).
     #[error("{0}")]

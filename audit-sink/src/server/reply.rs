@@ -21,7 +21,7 @@ pub(super) fn index_error(e: IndexError) -> Response {
         }
         e => error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorBody::new("internal", e.to_string()),
+            ErrorBody::new("internal", crate::apiserver::chain(&e)),
         ),
     }
 }

@@ -35,10 +35,10 @@ impl LocalIndex {
             .into());
         }
         let partitions = Partitions::open(&index_dir).map_err(|e| {
-            anyhow::anyhow!(
-                "--index {}: cannot open the index: {e}; is it a copy of an audit-sink data directory?",
+            anyhow::Error::new(e).context(format!(
+                "--index {}: cannot open the index (is it a copy of an audit-sink data directory?)",
                 dir.display()
-            )
+            ))
         })?;
         if partitions.num_docs() == 0 {
             tracing::warn!(
@@ -78,10 +78,9 @@ impl LocalIndex {
                 .clamp(1, audit_api::api::MAX_LIMIT),
             cursor,
         };
-        let (raw, next) = self
-            .partitions
-            .search(&request)
-            .map_err(|e| anyhow::anyhow!("searching {} failed: {e}", self.dir.display()))?;
+        let (raw, next) = self.partitions.search(&request).map_err(|e| {
+            anyhow::Error::new(e).context(format!("searching {}", self.dir.display()))
+        })?;
         let mut events = Vec::with_capacity(raw.len());
         for bytes in raw {
             let text = String::from_utf8(bytes)
@@ -121,7 +120,9 @@ impl LocalIndex {
                 params.top.unwrap_or(10).clamp(1, 10_000),
                 interval,
             )
-            .map_err(|e| anyhow::anyhow!("counting in {} failed: {e}", self.dir.display()))
+            .map_err(|e| {
+                anyhow::Error::new(e).context(format!("counting in {}", self.dir.display()))
+            })
     }
 }
 
