@@ -248,6 +248,25 @@ async fn real_and_generated_events_are_searchable_by_every_field() {
         s.counts
     );
 
+    // A histogram interval that does not parse, or is under a second, is
+    // refused with what to write instead.
+    for (interval, says) in [
+        ("fast", "write a number with a unit such as 500ms"),
+        ("500ms", "shorter than a second; write 1s or more"),
+    ] {
+        let r = c
+            .get(format!("{}/v1/stats", sink.url))
+            .query(&[("interval", interval)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{interval}");
+        let e: audit_api::ErrorBody = r.json().await.unwrap();
+        assert_eq!(e.reason, "bad_request");
+        assert!(e.error.starts_with("interval: "), "{}", e.error);
+        assert!(e.error.contains(says), "{interval}: {}", e.error);
+    }
+
     // A bad query says where and what was expected.
     let r = c
         .get(format!("{}/v1/search", sink.url))

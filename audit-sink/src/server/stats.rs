@@ -45,13 +45,14 @@ pub(super) async fn stats(
         None => None,
         Some(s) => match audit_api::time::parse_duration(s) {
             Ok(d) if d.as_secs() > 0 => Some(d.as_micros() as i64),
-            _ => {
+            parsed => {
+                let why = match parsed {
+                    Err(e) => e.to_string(),
+                    Ok(_) => format!("{s:?} is shorter than a second; write 1s or more"),
+                };
                 return error(
                     StatusCode::BAD_REQUEST,
-                    ErrorBody::new(
-                        "bad_request",
-                        format!("interval: invalid duration {s:?} (e.g. 5m, 1h, 1d)"),
-                    ),
+                    ErrorBody::new("bad_request", format!("interval: {why}")),
                 );
             }
         },
