@@ -142,37 +142,58 @@ pub async fn login(
     }
 }
 
-fn authorization_url(
-    settings: &Settings,
-    provider: &Provider,
-    redirect_uri: &str,
-    state: &str,
-    nonce: &str,
-    pkce: Option<&Pkce>,
-) -> anyhow::Result<String> {
-    Ok(provider.authorization_url(&AuthorizationRequest {
-        redirect_uri,
-        scopes: &settings.scopes,
-        state,
-        nonce,
-        pkce_verifier: pkce.map(|p| p.verifier.as_str()),
-        login_hint: settings.login_hint.as_deref(),
-        extra_params: &settings.extra_params,
-    })?)
+/// One authorization request of the code flow: the URL the user opens, and
+/// the redirect URI, state, nonce and PKCE verifier its answer is checked
+/// and redeemed with. The browser and keyboard flows differ only in how the
+/// code comes back.
+struct Authorization {
+    url: String,
+    redirect_uri: String,
+    state: String,
+    nonce: String,
+    pkce: Option<Pkce>,
 }
 
-async fn exchange_code(
-    settings: &Settings,
-    provider: &Provider,
-    code: &str,
-    redirect_uri: &str,
-    pkce: Option<&Pkce>,
-    nonce: &str,
-) -> anyhow::Result<Tokens> {
-    let response = provider
-        .exchange_code(code, redirect_uri, pkce.map(|pkce| pkce.verifier.as_str()))
-        .await?;
-    finish(settings, provider, response, Some(nonce), None).await
+impl Authorization {
+    fn new(
+        settings: &Settings,
+        provider: &Provider,
+        redirect_uri: String,
+    ) -> anyhow::Result<Authorization> {
+        let state = random_b64(32)?;
+        let nonce = random_b64(32)?;
+        let pkce = pkce(settings, provider)?;
+        let url = provider.authorization_url(&AuthorizationRequest {
+            redirect_uri: &redirect_uri,
+            scopes: &settings.scopes,
+            state: &state,
+            nonce: &nonce,
+            pkce_verifier: pkce.as_ref().map(|p| p.verifier.as_str()),
+            login_hint: settings.login_hint.as_deref(),
+            extra_params: &settings.extra_params,
+        })?;
+        Ok(Authorization {
+            url,
+            redirect_uri,
+            state,
+            nonce,
+            pkce,
+        })
+    }
+
+    /// Redeems the code the provider returned for this request.
+    async fn exchange(
+        &self,
+        settings: &Settings,
+        provider: &Provider,
+        code: &str,
+    ) -> anyhow::Result<Tokens> {
+        let verifier = self.pkce.as_ref().map(|p| p.verifier.as_str());
+        let response = provider
+            .exchange_code(code, &self.redirect_uri, verifier)
+            .await?;
+        finish(settings, provider, response, Some(&self.nonce), None).await
+    }
 }
 
 async fn authcode_browser(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {
@@ -208,24 +229,15 @@ async fn authcode_browser(settings: &Settings, provider: &Provider) -> anyhow::R
         .with_context(|| format!("--oidc-redirect-url {redirect_uri:?} is not a URL"))?
         .path()
         .to_string();
-    let state = random_b64(32)?;
-    let nonce = random_b64(32)?;
-    let pkce = pkce(settings, provider)?;
-    let url = authorization_url(
-        settings,
-        provider,
-        &redirect_uri,
-        &state,
-        &nonce,
-        pkce.as_ref(),
-    )?;
+    let auth = Authorization::new(settings, provider, redirect_uri.clone())?;
+    let (url, state) = (&auth.url, &auth.state);
 
     eprintln!("Please visit the following URL in your browser: {url}");
-    if let Err(e) = settings.browser.open(&url) {
+    if let Err(e) = settings.browser.open(url) {
         eprintln!("warning: {e}; open the URL above yourself");
     }
     let wait =
-        listener.wait_for_redirect(&redirect_path, &state, settings.open_url_after.as_deref());
+        listener.wait_for_redirect(&redirect_path, state, settings.open_url_after.as_deref());
     let redirect = tokio::time::timeout(settings.auth_timeout, wait)
         .await
         .map_err(|_| {
@@ -249,15 +261,7 @@ async fn authcode_browser(settings: &Settings, provider: &Provider) -> anyhow::R
     let code = redirect
         .get("code")
         .ok_or_else(|| anyhow!("the login redirect carried no code"))?;
-    exchange_code(
-        settings,
-        provider,
-        code,
-        &redirect_uri,
-        pkce.as_ref(),
-        &nonce,
-    )
-    .await
+    auth.exchange(settings, provider, code).await
 }
 
 /// The listen addresses with their port replaced by `port` (in order, without repeats).
@@ -292,18 +296,12 @@ async fn authcode_keyboard(settings: &Settings, provider: &Provider) -> anyhow::
         .redirect_url
         .clone()
         .unwrap_or_else(|| "urn:ietf:wg:oauth:2.0:oob".to_string());
-    let state = random_b64(32)?;
-    let nonce = random_b64(32)?;
-    let pkce = pkce(settings, provider)?;
-    let url = authorization_url(
-        settings,
-        provider,
-        &redirect_uri,
-        &state,
-        &nonce,
-        pkce.as_ref(),
-    )?;
-    eprintln!("Please visit the following URL in your browser: {url}");
+    let auth = Authorization::new(settings, provider, redirect_uri)?;
+    let state = &auth.state;
+    eprintln!(
+        "Please visit the following URL in your browser: {}",
+        auth.url
+    );
     eprint!("Enter code: ");
     let line = tokio::time::timeout(settings.auth_timeout, read_line())
         .await
@@ -339,7 +337,7 @@ async fn authcode_keyboard(settings: &Settings, provider: &Provider) -> anyhow::
                 );
             }
             if let Some(got) = get("state")
-                && got != state
+                && got != *state
             {
                 bail!(
                     "the pasted URL carries a wrong state parameter (it belongs to another login); log in again"
@@ -349,15 +347,7 @@ async fn authcode_keyboard(settings: &Settings, provider: &Provider) -> anyhow::
         }
         _ => input.to_string(),
     };
-    exchange_code(
-        settings,
-        provider,
-        &code,
-        &redirect_uri,
-        pkce.as_ref(),
-        &nonce,
-    )
-    .await
+    auth.exchange(settings, provider, &code).await
 }
 
 async fn device_code(settings: &Settings, provider: &Provider) -> anyhow::Result<Tokens> {

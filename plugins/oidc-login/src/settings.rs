@@ -100,6 +100,8 @@ pub struct Settings {
     pub subject_token_type: String,
 }
 
+// Written out like `cli::ProviderArgs`'s: a derived `Debug` would print the
+// secrets, so each holder of one names its fields and redacts the secrets.
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")

@@ -654,6 +654,11 @@ impl Provider {
         ))
     }
 
+    // The grants below end alike (send through `self.send`, map the error
+    // with `token_error`), but each builds its own oauth2 request type with
+    // its own parameters, so that tail stays in each rather than behind a
+    // generic over five request types.
+
     /// Authorization code grant (with the PKCE verifier when one was sent).
     pub async fn exchange_code(
         &self,
