@@ -186,6 +186,10 @@ impl Sink {
         false
     }
 
+    // search, stats and follow each dispatch on the transport the same way,
+    // then name their own parameters; the query strings differ field by
+    // field, so the dispatch is written out in each.
+
     /// `GET /v1/search`.
     pub async fn search(&self, params: &SearchParams) -> anyhow::Result<SearchResponse> {
         #[cfg(feature = "index")]
