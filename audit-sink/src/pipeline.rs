@@ -684,6 +684,10 @@ impl Sink {
         }
     }
 
+    // The hand-off to the log writer is the one of `ingest_counting`, with
+    // `blocking_send` and `blocking_recv` in place of their `.await`s: tokio's
+    // channel has no send that is both, so the few lines stand twice.
+
     /// Blocking variant of [`Sink::ingest_counting`] for non-async callers
     /// (import); not in fleet mode.
     pub fn ingest_blocking(
