@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use oidc_test_provider::OidcProvider;
+use oidc_test_provider::{ALICE, OidcProvider};
 
 fn expect_failure(args: &[String], exec_info: &str, needles: &[&str]) -> String {
     let out = run(args, exec_info);
@@ -351,4 +351,31 @@ fn a_ca_file_without_certificates_is_reported() {
         EXEC_INFO_V1_NONINTERACTIVE,
         &["holds no PEM certificate", "empty.pem"],
     );
+}
+
+#[test]
+fn a_token_response_that_does_not_parse_is_reported_without_its_body() {
+    let setup = Setup::new(OidcProvider::builder().malformed_token_responses());
+    // The fixture really answers with tokens in a body that does not parse.
+    let response = setup
+        .provider
+        .password_grant(setup.provider.public_client_id(), None, ALICE, "openid")
+        .unwrap();
+    assert_eq!(response["token_type"], 42, "{response}");
+    let canary = response["access_token"].as_str().unwrap().to_string();
+    assert!(canary.starts_with("leak-canary-"), "{response}");
+    assert!(response["id_token"].is_string(), "{response}");
+
+    // Neither the message nor the most verbose log holds the body's tokens.
+    for verbosity in [None, Some("-v=9")] {
+        let mut args = setup.password_args();
+        args.extend(verbosity.map(str::to_string));
+        let stderr = expect_failure(
+            &args,
+            EXEC_INFO_V1_NONINTERACTIVE,
+            &["is not what OAuth 2.0 specifies", "token_type"],
+        );
+        assert!(!stderr.contains("leak-canary-"), "{stderr}");
+        assert!(!stderr.contains("eyJ"), "an id_token in: {stderr}");
+    }
 }

@@ -179,6 +179,7 @@ pub struct ProviderBuilder {
     keep_alive: Duration,
     redirect_token: bool,
     string_expires_in: bool,
+    malformed_token: bool,
     jwks_unusable_key: bool,
     device_pkce: bool,
     silent_token: bool,
@@ -200,6 +201,7 @@ impl Default for ProviderBuilder {
             keep_alive: DEFAULT_KEEP_ALIVE,
             redirect_token: false,
             string_expires_in: false,
+            malformed_token: false,
             jwks_unusable_key: false,
             device_pkce: false,
             silent_token: false,
@@ -287,6 +289,14 @@ impl ProviderBuilder {
     /// AD v1 does.
     pub fn string_expires_in(mut self) -> Self {
         self.string_expires_in = true;
+        self
+    }
+    /// Successful token responses carry `token_type` as a number, a body no
+    /// OAuth 2.0 client can parse, that still holds the tokens; the access
+    /// token starts with `leak-canary-`, so a test can tell whether a client
+    /// printed the body.
+    pub fn malformed_token_responses(mut self) -> Self {
+        self.malformed_token = true;
         self
     }
     /// The JWKS starts with two keys no client can use: one with the
@@ -547,6 +557,10 @@ impl OidcProvider {
             .env(
                 "FIXTURE_STRING_EXPIRES_IN",
                 if options.string_expires_in { "1" } else { "0" },
+            )
+            .env(
+                "FIXTURE_MALFORMED_TOKEN",
+                if options.malformed_token { "1" } else { "0" },
             )
             .env(
                 "FIXTURE_JWKS_UNUSABLE_KEY",
