@@ -267,6 +267,17 @@ pub const FIELDS: &[FieldSpec] = &[
     },
 ];
 
+/// The fields `stats` can group by, comma-separated, for messages that
+/// name the accepted values.
+pub fn groupable_names() -> String {
+    FIELDS
+        .iter()
+        .filter(|s| s.groupable)
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Field {
     /// Looks a field up by canonical name or alias (case-insensitive).
     pub fn from_name(name: &str) -> Option<Field> {

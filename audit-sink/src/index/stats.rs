@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use audit_api::Query as AuditQuery;
 use audit_api::api::{FieldCount, HistogramBucket, StatsResponse};
-use audit_api::fields::{FIELDS, Field};
+use audit_api::fields::Field;
 use tantivy::aggregation::AggregationCollector;
 use tantivy::aggregation::agg_req::Aggregations;
 use tantivy::collector::Count;
@@ -32,12 +32,7 @@ impl Partitions {
                 return Err(IndexError::BadRequest(format!(
                     "cannot group by `{}`; groupable fields: {}",
                     f.name(),
-                    FIELDS
-                        .iter()
-                        .filter(|s| s.groupable)
-                        .map(|s| s.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    audit_api::fields::groupable_names()
                 )));
             }
         };

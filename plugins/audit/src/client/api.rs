@@ -13,7 +13,7 @@ use audit_api::api::{
     StatsResponse,
 };
 use audit_api::event::Event;
-use audit_api::fields::{EventFields, FIELDS, Field};
+use audit_api::fields::{EventFields, Field};
 use kubectl_kit::KitError;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -266,12 +266,7 @@ impl Sink {
                 _ => {
                     return Err(KitError::usage(format!(
                         "cannot group by `{name}`; groupable fields: {}",
-                        FIELDS
-                            .iter()
-                            .filter(|s| s.groupable)
-                            .map(|s| s.name)
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        audit_api::fields::groupable_names()
                     ))
                     .into());
                 }
